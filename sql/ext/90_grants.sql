@@ -1,0 +1,77 @@
+-- 90_grants.sql — privileges for the Supabase roles, and what pg_dump must keep.
+
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
+  -- identity and status
+  ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_status()', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_status()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_status()', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_run_maintenance()', 'EXECUTE', 'service_role'),
+  -- public content: everyone reads, owners write (RLS decides which rows)
+  ('TABLE', 'entities', 'SELECT', 'anon'),
+  ('TABLE', 'entities', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'follows', 'SELECT', 'anon'),
+  ('TABLE', 'follows', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'posts', 'SELECT', 'anon'),
+  ('TABLE', 'posts', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'listings', 'SELECT', 'anon'),
+  ('TABLE', 'listings', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'events', 'SELECT', 'anon'),
+  ('TABLE', 'events', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  -- per-user tables: authenticated users, their own rows only
+  ('TABLE', 'feed_hides', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'shopping_cart_items', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  ('TABLE', 'usage_events', 'SELECT, INSERT, UPDATE, DELETE', 'authenticated'),
+  -- configuration: read by authenticated, written by service_role
+  ('TABLE', 'feature_flags', 'SELECT', 'authenticated'),
+  ('TABLE', 'rate_limit_profiles', 'SELECT', 'authenticated'),
+  ('TABLE', 'feed_lanes', 'SELECT', 'authenticated');
+
+-- service_role: everything on every table and sequence (it bypasses RLS).
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname,
+       CASE WHEN c.relkind = 'S' THEN 'USAGE, SELECT, UPDATE' ELSE 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE' END,
+       'service_role'
+FROM pg_class c
+WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+  AND c.relname NOT LIKE '\_ff\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+  AND EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+              AND x.deptype = 'e' AND x.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feed_fusion'));
+
+-- Identity sequences writable by authenticated where it inserts rows.
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT 'SEQUENCE', s.relname, 'USAGE, SELECT', 'authenticated'
+FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE d.deptype = 'i' AND t.relnamespace = '@extschema@'::regnamespace
+  AND t.relname IN ('posts', 'listings', 'events', 'usage_events');
+
+-- No app role reaches internal helpers, storage or maintenance by default.
+
+REVOKE EXECUTE ON FUNCTION ff_run_maintenance(), ff_apply_grants(),
+  _ff_partition(text, text, text, timestamptz, int, interval, text),
+  _ff_run_maintenance(text) FROM PUBLIC;
+
+-- pg_dump keeps the rows of every table that holds user data or editable
+-- configuration (seeds are skipped on restore, so they are never doubled), and
+-- the identity sequences' positions.
+DO $$
+DECLARE t regclass;
+BEGIN
+  FOR t IN SELECT c.oid::regclass
+FROM pg_class c
+WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'S')
+  AND c.relname NOT LIKE '\_ff\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+  AND EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+              AND x.deptype = 'e' AND x.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feed_fusion'))
+  AND c.relname NOT IN ('rate_limit_counters')
+  LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(t, '');   -- one call per statement
+  END LOOP;
+END $$;
+
+SELECT ff_apply_grants();

@@ -1,0 +1,39 @@
+/*
+ * feed_fusion.h — declarations shared between the extension's source files.
+ *
+ * Each component lives in its own file and exposes a single init function that
+ * _PG_init (init.c) calls; components that need shared memory request it from
+ * their own shmem_request hook, chained by init.c in a fixed order.
+ */
+#ifndef FEED_FUSION_H
+#define FEED_FUSION_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/uuid.h"
+
+/* True when loaded through shared_preload_libraries (fast paths available). */
+extern bool ff_preloaded;
+
+/* identity.c: current user per request.jwt.claim(s); false when anonymous. */
+extern bool ff_current_user_uuid(pg_uuid_t *out);
+/* identity.c: rate-limit subject: user uuid text, else client address, else "anon". */
+extern char *ff_current_subject(void);
+
+/* schema.c: schema of the SQL function being called (= the extension's schema). */
+extern char *ff_fn_schema(FunctionCallInfo fcinfo);
+/* schema.c: schema of the installed extension, or NULL when it is not installed. */
+extern char *ff_extension_schema(void);
+/* schema.c: quote_identifier(schema) || '.' || quote_identifier(name), palloc'd. */
+extern char *ff_qualify(const char *schema, const char *name);
+
+/* Component hooks called from _PG_init (each file owns its own). */
+extern void ff_rate_limiter_init(void);
+extern void ff_flags_init(void);
+extern void ff_metrics_init(void);
+extern void ff_feed_init(void);
+
+/* Raise SQLSTATE 55000 when a feature needs shared_preload_libraries. */
+extern void ff_require_preload(const char *what);
+
+#endif							/* FEED_FUSION_H */
