@@ -62,8 +62,10 @@ INSERT INTO entities (id, owner_user_id, kind, handle) VALUES
   ('00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-000000000001', 'person', 'alice');
 INSERT INTO posts (author_entity_id, base_score, created_at) VALUES
   ('00000000-0000-4000-8000-0000000000e1', 0.7, now() - interval '1 day') RETURNING rank_key = ff_rank_key(0.7, created_at) AS stored_ok;
+\set VERBOSITY sqlstate
 INSERT INTO posts (author_entity_id, base_score) VALUES ('00000000-0000-4000-8000-0000000000e1', 1.5);
 INSERT INTO posts (author_entity_id, kind) VALUES ('00000000-0000-4000-8000-0000000000e1', 'story');
+\set VERBOSITY terse
 INSERT INTO entities (owner_user_id, kind, handle) VALUES ('00000000-0000-4000-8000-000000000001', 'person', 'alice2');
 INSERT INTO listings (seller_entity_id, title, price_cents) VALUES ('00000000-0000-4000-8000-0000000000e1', 'x', -1);
 INSERT INTO feature_flags (key) VALUES ('Bad-Key');
