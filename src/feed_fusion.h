@@ -33,6 +33,20 @@ extern void ff_flags_init(void);
 extern void ff_metrics_init(void);
 extern void ff_feed_init(void);
 
+/*
+ * flags.c: evaluate flag `key` for `user` (NULL: anonymous) per SPEC §4; unknown
+ * key → dflt.  Cross-component API: the feed uses it for feed_shop_blend and
+ * discover_reels.
+ */
+extern bool ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dflt);
+
+/*
+ * metrics.c: run impl(fcinfo) and record its latency and success under `rpc`
+ * (when feed_fusion.track_rpcs is on).  RPCs wrap their body with it; set-returning
+ * RPCs must use materialize mode so one call is one RPC.
+ */
+extern Datum ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo);
+
 /* Raise SQLSTATE 55000 when a feature needs shared_preload_libraries. */
 extern void ff_require_preload(const char *what);
 

@@ -1,7 +1,7 @@
 /*
- * metrics.c — placeholder until the metrics component lands (see its issue).
- * What: the module init hook _PG_init calls.  Why: keeps init.c stable while
- * components are built in parallel.  Locking: none yet.
+ * metrics.c — placeholder until RPC metrics land (issue 6).
+ * What: ff_tracked_call() that just calls the RPC body, so RPCs can be written
+ * against the final API today.  Locking: none.
  */
 #include "postgres.h"
 
@@ -11,4 +11,11 @@
 void
 ff_metrics_init(void)
 {
+}
+
+/* Call the RPC body; recording arrives with the metrics component. */
+Datum
+ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
+{
+	return impl(fcinfo);
 }
