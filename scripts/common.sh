@@ -14,6 +14,8 @@ FF_PACKAGES=(gcc make "postgresql-$FF_PGVER" "postgresql-server-dev-$FF_PGVER"
 FF_STAGE="${FF_STAGE:-/var/tmp/feed_fusion-$(printf '%s' "$FF_ROOT" | md5sum | cut -c1-10)}"
 FF_INST="$FF_STAGE/inst"
 FF_PGBIN="$FF_INST/usr/lib/postgresql/$FF_PGVER/bin"
+# Where clusters live (one sub-directory each); the demo puts its cluster under ./tmp.
+FF_CLUSTERS="${FF_CLUSTERS:-$FF_STAGE}"
 
 ff_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -64,7 +66,7 @@ ff_private_install() {
 # ff_cluster_start NAME PRELOAD(0|1) [extra conf lines...]: fresh cluster in $FF_STAGE/NAME.
 ff_cluster_start() {
   local name="$1" preload="$2"; shift 2
-  local dir="$FF_STAGE/$name"
+  local dir="$FF_CLUSTERS/$name"
   ff_cluster_stop "$name" || true
   rm -rf "$dir"; mkdir -p "$dir"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
@@ -90,18 +92,18 @@ ff_cluster_start() {
 }
 
 ff_cluster_stop() {
-  local dir="$FF_STAGE/$1"
+  local dir="$FF_CLUSTERS/$1"
   [ -f "$dir/data/postmaster.pid" ] || return 0
   ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
 }
 
 ff_cluster_restart() {
-  local dir="$FF_STAGE/$1"
+  local dir="$FF_CLUSTERS/$1"
   ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
 }
 
 # ff_psql NAME [psql args...]: psql against cluster NAME as superuser postgres.
 ff_psql() {
   local name="$1"; shift
-  ff_as_pg "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$FF_STAGE/$name" -p 5432 -U postgres "$@"
+  ff_as_pg "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$FF_CLUSTERS/$name" -p 5432 -U postgres "$@"
 }
