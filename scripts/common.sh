@@ -88,18 +88,36 @@ ff_cluster_start() {
     if [ "$preload" = 1 ]; then echo "shared_preload_libraries = 'feed_fusion'"; fi
     for l in "$@"; do echo "$l"; done
   } >> "$dir/data/postgresql.conf"
+  ff_server_start "$dir"
+}
+
+# Start the server in $1/data.  FF_VALGRIND=1 runs it under valgrind memcheck
+# (all backends, --trace-children) with errors logged to $1/valgrind.*.log.
+ff_server_start() {
+  local dir="$1" i
+  if [ -n "${FF_VALGRIND:-}" ]; then
+    cp "$FF_ROOT/test/valgrind.supp" "$FF_STAGE/valgrind.supp"; chmod 644 "$FF_STAGE/valgrind.supp"
+    ff_as_pg bash -c "nohup valgrind --quiet --trace-children=yes --track-origins=no --leak-check=no \
+      --error-exitcode=0 --suppressions='$FF_STAGE/valgrind.supp' --log-file='$dir/valgrind.%p.log' \
+      '$FF_PGBIN/postgres' -D '$dir/data' >>'$dir/server.log' 2>&1 &"
+    for i in $(seq 1 240); do
+      ff_as_pg "$FF_PGBIN/pg_isready" -q -h "$dir" -p 5432 && return 0; sleep 1
+    done
+    echo "server under valgrind did not start" >&2; return 1
+  fi
   ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
 }
 
 ff_cluster_stop() {
   local dir="$FF_CLUSTERS/$1"
   [ -f "$dir/data/postmaster.pid" ] || return 0
-  ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+  ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 300 stop >/dev/null 2>&1
 }
 
 ff_cluster_restart() {
   local dir="$FF_CLUSTERS/$1"
-  ff_as_pg "$FF_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+  ff_cluster_stop "$1"
+  ff_server_start "$dir"
 }
 
 # ff_psql NAME [psql args...]: psql against cluster NAME as superuser postgres.

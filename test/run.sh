@@ -17,7 +17,7 @@ ff_private_install || exit 1
 
 SRC="$FF_STAGE/src"; OUT="$FF_STAGE/out"
 rm -rf "$SRC" "$OUT"; mkdir -p "$SRC" "$OUT"
-cp -a "$FF_ROOT/sql" "$FF_ROOT/expected" "$FF_ROOT/test" "$FF_ROOT/bench" "$FF_ROOT/scripts" "$SRC/"
+for d in sql expected test bench scripts; do [ -d "$FF_ROOT/$d" ] && cp -a "$FF_ROOT/$d" "$SRC/"; done
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$SRC" "$OUT"
 
 PASS=0; FAIL=0; FAILED=()
@@ -32,8 +32,8 @@ trap 'ff_cluster_stop shm; ff_cluster_stop tbl' EXIT
 # Fresh database with the extension and test helpers.
 fresh_db() {
   local c="$1" db="$2"
-  ff_psql "$c" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-  ff_psql "$c" -d "$db" -f "$SRC/test/setup_db.sql" >/dev/null
+  ff_psql "$c" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" ff_psql "$c" -d "$db" -f "$SRC/test/setup_db.sql" >/dev/null
 }
 for c in shm tbl; do ff_psql "$c" -d postgres -f "$SRC/test/setup_roles.sql" >/dev/null; done
 
