@@ -56,6 +56,14 @@ load_cache() {
   done
   ff_psql "$c" -d postgres -c "CHECKPOINT" >/dev/null
   ff_cluster_stop "$c" || return 1
+  # After a clean shutdown only the WAL segment holding the shutdown checkpoint is
+  # needed; the rest (recycled segments of the load) would be copied twice for nothing.
+  local redo
+  redo="$(ff_as_pg "$FF_PGBIN/pg_controldata" -D "$FF_STAGE/$c/data" | sed -n "s/^Latest checkpoint's REDO WAL file: *//p")"
+  if [ -n "$redo" ] && [ -f "$FF_STAGE/$c/data/pg_wal/$redo" ]; then
+    find "$FF_STAGE/$c/data/pg_wal" -maxdepth 1 -type f -regextype posix-extended \
+      -regex '.*/[0-9A-F]{24}' ! -name "$redo" -delete
+  fi
   rm -rf "$CACHE"; mkdir -p "$(dirname "$CACHE")"
   mv "$FF_STAGE/$c/data" "$CACHE" && echo "$KEY" > "$CACHE.key"
   rm -rf "${FF_STAGE:?}/$c"

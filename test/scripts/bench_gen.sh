@@ -59,6 +59,11 @@ check follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP 
                           FROM (SELECT count(*) AS c FROM follows GROUP BY entity_id) x"
 check no_self_follow    "SELECT NOT EXISTS (SELECT FROM follows f JOIN entities e ON e.id = f.entity_id
                           WHERE e.owner_user_id = f.follower_user_id AND e.kind = 'person')"
+check foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = f.entity_id))
+                          AND NOT EXISTS (SELECT FROM listings l WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = l.seller_entity_id))
+                          AND NOT EXISTS (SELECT FROM events v WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = v.host_entity_id))
+                          AND NOT EXISTS (SELECT FROM posts p WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = p.author_entity_id))
+                          AND NOT EXISTS (SELECT FROM shopping_cart_items c WHERE NOT EXISTS (SELECT FROM listings l WHERE l.id = c.listing_id))"
 check posts_count       "SELECT count(*) = 20000 AND count(*) FILTER (WHERE kind = 'reel') BETWEEN 3000 AND 5000 FROM posts"
 check posts_default_empty "SELECT count(*) = 0 FROM ONLY posts_default"
 check posts_partitions  "SELECT count(DISTINCT tableoid) >= 6 FROM posts"
