@@ -78,9 +78,11 @@ ff_median() {
 }
 median() { ff_median "$@"; }
 
-# ff_ratio A B: A / B with two decimals ("n/a" when B is zero).
+# ff_ratio A B: A / B — two decimals, one above 10, two significant digits below 0.1
+# ("n/a" when B is zero).
 ff_ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) { print "n/a"; exit }
+    r = a / b; if (r >= 10) printf "%.1f\n", r; else if (r >= 0.1) printf "%.2f\n", r; else printf "%.2g\n", r }'
 }
 
 # ff_bench_compare TITLE CLIENTS "label|host|file[|extra pgbench args]" ...
@@ -107,6 +109,7 @@ ff_bench_compare() {
   for label in "${labels[@]}"; do
     # shellcheck disable=SC2086
     m="$(ff_median ${runs[$label]})"
+    # shellcheck disable=SC2034  # read by the calling benchmark
     FF_BENCH_MEDIANS[$label]="$m"
     [ -z "$first" ] && first="$m"
     printf '  %-28s median %10.1f tps   x%-6s  runs:%s\n' "$label" "$m" "$(ff_ratio "$m" "$first")" "${runs[$label]}"

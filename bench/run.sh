@@ -135,7 +135,7 @@ for f in $(ls "$FF_ROOT"/bench/*/run.sh 2>/dev/null | sort); do
 done
 
 echo
-[ "$RAN" -eq 0 ] && echo "no bench/*/run.sh found"
+[ "$RAN" -eq 0 ] && echo "no component benchmark ran (none in bench/*/run.sh, or all filtered by FF_BENCH_ONLY)"
 [ ${#FAILED[@]} -gt 0 ] && echo "failed: ${FAILED[*]}"
 echo "$RAN benchmarks ran, ${#FAILED[@]} failed, $((SECONDS - T0)) s total; logs in $OUT"
 [ ${#FAILED[@]} -eq 0 ]
