@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench_gen: the benchmark data generator is deterministic and has the promised shape.
+# Loads scale 1 twice (same seed and as-of) into two databases and compares per-table
+# checksums, loads a third with another seed (must differ), then checks the shape.
+source "$FF_SRC/scripts/common.sh"
+set -euo pipefail
+C=bench_gen
+ff_cluster_start "$C" 0
+trap 'ff_cluster_stop $C' EXIT
+H="$FF_STAGE/$C"
+ASOF="$(date -u +%Y-%m-%d) 00:00:00+00"
+fail() { echo "FAIL: $*"; exit 1; }
+
+for db in g1 g2 g3; do
+  ff_psql "$C" -d postgres -c "CREATE DATABASE $db" >/dev/null
+  ff_psql "$C" -d "$db" -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null 2>&1
+done
+# g1: scale as the last argument; g2: scale from FF_SCALE, port last (must stay the port).
+FF_ASOF="$ASOF" bash "$FF_SRC/bench/gen/load.sh" -h "$H" -U postgres -d g1 -p 5432 1
+FF_ASOF="$ASOF" FF_SCALE=1 bash "$FF_SRC/bench/gen/load.sh" -h "$H" -U postgres -d g2 -p 5432
+FF_ASOF="$ASOF" FF_SEED=7 FF_SCALE=smoke bash "$FF_SRC/bench/gen/load.sh" -h "$H" -p 5432 -U postgres -d g3 >/dev/null
+
+# One md5 per table over all rows in primary-key order (every column, including rank_key).
+SUMS="
+SELECT 'entities', md5(string_agg(t::text, '|' ORDER BY id)) FROM entities t
+UNION ALL SELECT 'follows', md5(string_agg(t::text, '|' ORDER BY follower_user_id, entity_id)) FROM follows t
+UNION ALL SELECT 'posts', md5(string_agg(t::text, '|' ORDER BY id)) FROM posts t
+UNION ALL SELECT 'listings', md5(string_agg(t::text, '|' ORDER BY id)) FROM listings t
+UNION ALL SELECT 'events', md5(string_agg(t::text, '|' ORDER BY id)) FROM events t
+UNION ALL SELECT 'feed_hides', md5(string_agg(t::text, '|' ORDER BY user_id, item_kind, item_id)) FROM feed_hides t
+UNION ALL SELECT 'cart', md5(string_agg(t::text, '|' ORDER BY user_id, listing_id)) FROM shopping_cart_items t
+UNION ALL SELECT 'usage_events', md5(string_agg(t::text, '|' ORDER BY id)) FROM usage_events t
+ORDER BY 1"
+s1="$(ff_psql "$C" -d g1 -At -c "$SUMS")"
+s2="$(ff_psql "$C" -d g2 -At -c "$SUMS")"
+s3="$(ff_psql "$C" -d g3 -At -c "$SUMS")"
+echo "$s1"
+[ "$(echo "$s1" | grep -c '|[0-9a-f]\{32\}$')" -eq 8 ] || fail "expected 8 non-empty checksums"
+[ "$s1" = "$s2" ] || { diff <(echo "$s1") <(echo "$s2"); fail "same seed+scale+as-of gave different rows"; }
+[ "$(comm -12 <(echo "$s1" | sort) <(echo "$s3" | sort) | wc -l)" -eq 0 ] \
+  || fail "another seed left some table identical"
+echo "deterministic: ok"
+
+# Shape checks: each query returns one row 'name|ok' or 'name|<what is wrong>'.
+check() {
+  local name="$1" sql="$2" r
+  r="$(ff_psql "$C" -d g1 -At -c "$sql")"
+  [ "$r" = t ] || fail "$name: $r"
+  echo "shape $name: ok"
+}
+check users_have_person "SELECT count(DISTINCT owner_user_id) = 500 AND count(*) FILTER (WHERE kind = 'person') = 500
+                          FROM entities"
+check one_person_each   "SELECT NOT EXISTS (SELECT FROM bench.meta m, generate_series(1, m.users) u
+                          WHERE NOT EXISTS (SELECT FROM entities e WHERE e.owner_user_id = bench.uid(u)
+                                            AND e.kind = 'person' AND e.id = bench.person(u)))"
+check businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12 FROM entities"
+check follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows"
+check follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c)
+                          FROM (SELECT count(*) AS c FROM follows GROUP BY entity_id) x"
+check no_self_follow    "SELECT NOT EXISTS (SELECT FROM follows f JOIN entities e ON e.id = f.entity_id
+                          WHERE e.owner_user_id = f.follower_user_id AND e.kind = 'person')"
+check foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = f.entity_id))
+                          AND NOT EXISTS (SELECT FROM listings l WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = l.seller_entity_id))
+                          AND NOT EXISTS (SELECT FROM events v WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = v.host_entity_id))
+                          AND NOT EXISTS (SELECT FROM posts p WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = p.author_entity_id))
+                          AND NOT EXISTS (SELECT FROM shopping_cart_items c WHERE NOT EXISTS (SELECT FROM listings l WHERE l.id = c.listing_id))"
+check posts_count       "SELECT count(*) = 20000 AND count(*) FILTER (WHERE kind = 'reel') BETWEEN 3000 AND 5000 FROM posts"
+check posts_default_empty "SELECT count(*) = 0 FROM ONLY posts_default"
+check posts_partitions  "SELECT count(DISTINCT tableoid) >= 6 FROM posts"
+check posts_in_window   "SELECT min(created_at) >= m.asof - interval '181 days' AND max(created_at) <= m.asof
+                          FROM posts, bench.meta m GROUP BY m.asof"
+check posts_recent_denser "SELECT count(*) FILTER (WHERE created_at > m.asof - interval '30 days')
+                           > 2 * count(*) FILTER (WHERE created_at <= m.asof - interval '150 days')
+                          FROM posts, bench.meta m"
+check base_score_range  "SELECT bool_and(base_score > 0 AND base_score <= 1) FROM posts"
+check listings_status   "SELECT count(*) FILTER (WHERE status = 'active')::float8 / count(*) BETWEEN 0.8 AND 0.9
+                          AND count(DISTINCT status) = 4 FROM listings"
+check events_some_ended "SELECT count(*) FILTER (WHERE ends_at < m.asof) BETWEEN 1 AND count(*) - 1 FROM events, bench.meta m"
+check hides_and_carts   "SELECT (SELECT count(*) FROM feed_hides) > 1000 AND (SELECT count(*) FROM shopping_cart_items) > 100
+                          AND (SELECT count(*) FROM usage_events) > 100"
+check ids_and_sequences "SELECT nextval(pg_get_serial_sequence('posts', 'id')) = 20001
+                          AND nextval(pg_get_serial_sequence('listings', 'id')) = 4001"
+echo "bench_gen: all checks passed"
