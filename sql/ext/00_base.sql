@@ -52,7 +52,11 @@ DECLARE
 BEGIN
   FOR g IN EXECUTE format('SELECT * FROM %I._ff_grants ORDER BY 1, 2, 4', nsp) LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = g.role_name) THEN
-      EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
+      -- Only where the role cannot reach the schema yet (e.g. not for public, which
+      -- PUBLIC may use): DROP EXTENSION cannot take a schema grant back.
+      IF NOT has_schema_privilege(g.role_name, nsp, 'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
+      END IF;
       IF g.object_kind = 'FUNCTION' THEN
         EXECUTE format('GRANT %s ON FUNCTION %I.%s TO %I', g.privileges, nsp, g.object_name, g.role_name);
       ELSIF g.object_kind = 'SEQUENCE' THEN
