@@ -19,7 +19,8 @@ q() { local db="$1"; shift; ff_psql "$C" -d "$db" -At "$@"; }
 
 # ---- source database ---------------------------------------------------------------
 ff_psql "$C" -d postgres -c "CREATE DATABASE src" >/dev/null
-q src -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null 2>&1 || { echo "CREATE EXTENSION failed"; exit 1; }
+out="$(q src -c "SET client_min_messages = warning; CREATE EXTENSION feed_fusion CASCADE" 2>&1)" \
+  || { echo "CREATE EXTENSION failed: $out"; exit 1; }
 q src >/dev/null <<'SQL' || { echo "loading data failed"; exit 1; }
 INSERT INTO entities (id, owner_user_id, kind, handle) VALUES
  ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-000000000001', 'person', 'alice'),
