@@ -6,11 +6,14 @@
 # doubled, the restore reports no error at all, and the extension still works.
 source "$FF_SRC/scripts/common.sh"
 set +e -uo pipefail
-C=fnd_dump
-ff_cluster_start "$C" 0 || { echo "cannot start cluster"; exit 1; }
+# Run once on a cluster without shared_preload_libraries, then once with it (FND_PRELOAD).
+P="${FND_PRELOAD:-0}"
+C="fnd_dump$P"
+ff_cluster_start "$C" "$P" || { echo "cannot start cluster"; exit 1; }
 trap 'ff_cluster_stop "$C"' EXIT
 ff_psql "$C" -d postgres -f "$FF_SRC/test/setup_roles.sql" >/dev/null || exit 1
 W="$FF_STAGE/$C/work"; mkdir -p "$W"; [ "$(id -u)" -eq 0 ] && chown postgres: "$W"
+echo "# preload=$P"
 FAILS=0
 check() {  # check NAME EXPECTED ACTUAL
   if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
@@ -182,5 +185,9 @@ for jobs in 1 2; do
   verify "$db" "custom -j$jobs"
 done
 
-echo "$FAILS failed"
+echo "$FAILS failed (preload=$P)"
+ff_cluster_stop "$C"; trap - EXIT
+if [ "$P" = 0 ]; then
+  FND_PRELOAD=1 bash "$0" || FAILS=$((FAILS + 1))
+fi
 [ "$FAILS" -eq 0 ]
