@@ -143,6 +143,9 @@ BEGIN
     JOIN pg_index i ON i.indrelid = c.oid
     LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = c.oid
     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'p'
+      AND EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+                    AND e.extname = 'feed_fusion')
     ORDER BY c.relname, (con.oid IS NULL), i.indexrelid
   LOOP
     n := n + 1;
