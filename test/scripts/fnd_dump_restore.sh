@@ -160,14 +160,18 @@ verify() {  # verify DB LABEL
 LOGIN_FN="CREATE FUNCTION tests_login(u uuid) RETURNS void LANGUAGE sql AS \$\$
   SELECT set_config('request.jwt.claims', json_build_object('sub', u)::text, false) \$\$;"
 
-# ---- plain format through psql -------------------------------------------------------
-ff_psql "$C" -d postgres -c "CREATE DATABASE dst_plain" >/dev/null
-ff_as_pg "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$FF_STAGE/$C" -U postgres -d dst_plain \
-  -f "$W/plain.sql" >"$W/plain.out" 2>"$W/plain.err"
-check "plain: psql exit status" 0 "$?"
-check "plain: nothing on stderr" "" "$(cat "$W/plain.err")"
-q dst_plain -c "$LOGIN_FN" >/dev/null
-verify dst_plain plain
+# ---- plain format through psql (autocommit, then --single-transaction) ---------------
+for mode in auto single; do
+  db="dst_plain_$mode"
+  ff_psql "$C" -d postgres -c "CREATE DATABASE $db" >/dev/null
+  opt=""; [ "$mode" = single ] && opt="--single-transaction"
+  ff_as_pg "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 $opt -h "$FF_STAGE/$C" -U postgres -d "$db" \
+    -f "$W/plain.sql" >"$W/$db.out" 2>"$W/$db.err"
+  check "plain $mode: psql exit status" 0 "$?"
+  check "plain $mode: nothing on stderr" "" "$(cat "$W/$db.err")"
+  q "$db" -c "$LOGIN_FN" >/dev/null
+  verify "$db" "plain $mode"
+done
 
 # ---- custom format through pg_restore (serial, then parallel) -------------------------
 # A parallel restore loads the extension's tables concurrently while their foreign keys
