@@ -117,10 +117,10 @@ BEGIN
   PERFORM set_config('search_path', p_caller_path, false);
 END $$;
 
--- Wrapper without a pinned search_path on purpose: pg_partman 4.x resets search_path
--- at session level, and a SET clause here would then be undone at exit only after
--- the reset leaked; _ff_run_maintenance hands the caller's path back explicitly.
--- It only calls a schema-qualified function and a pg_catalog-qualified one.
+-- Wrapper without a pinned search_path on purpose: pg_partman 4.x ends with a plain
+-- (session-level) set_config('search_path'), which outlives any SET clause, so
+-- _ff_run_maintenance puts back the path this wrapper read from the caller.  The body
+-- uses only schema-qualified names (checked by test/tap/fnd_search_path.sql).
 CREATE FUNCTION ff_run_maintenance() RETURNS void
   LANGUAGE sql AS $$
   SELECT @extschema@._ff_run_maintenance(pg_catalog.current_setting('search_path'))
