@@ -44,7 +44,7 @@ for schema in public app; do
   # Every registered privilege is now held, role by role.
   check "$schema: every registered privilege is held" "0" "$(q $db -c "
     SELECT count(*) FROM $schema._ff_grants g, LATERAL unnest(string_to_array(g.privileges, ', ')) p
-    WHERE NOT CASE g.object_kind
+    WHERE g.object_kind <> 'POLICY' AND NOT CASE g.object_kind
       WHEN 'FUNCTION' THEN has_function_privilege(g.role_name, '$schema.' || g.object_name, p)
       WHEN 'SEQUENCE' THEN has_sequence_privilege(g.role_name, '$schema.' || g.object_name, p)
       ELSE has_table_privilege(g.role_name, '$schema.' || g.object_name, p) END")"
@@ -60,6 +60,11 @@ for schema in public app; do
            has_schema_privilege('anon', '$schema', 'USAGE'),
            has_table_privilege('authenticated', '$schema.rate_limit_counters', 'SELECT'),
            has_function_privilege('service_role', '$schema.ff_run_maintenance()', 'EXECUTE')")"
+  check "$schema: every policy is scoped TO its roles" "0|0" "$(q $db -c "
+    SELECT (SELECT count(*) FROM pg_policies WHERE schemaname = '$schema' AND roles = '{public}'),
+           (SELECT count(*) FROM $schema._ff_grants g WHERE g.object_kind = 'POLICY'
+            AND NOT EXISTS (SELECT 1 FROM pg_policies p WHERE p.schemaname = '$schema'
+                            AND p.tablename || '.' || p.policyname = g.object_name AND g.role_name = ANY (p.roles)))")"
   check "$schema: internal functions are not executable by app roles" "0" "$(q $db -c "
     SELECT count(*) FROM pg_proc p, (VALUES ('anon'), ('authenticated')) r(role)
     WHERE p.pronamespace = '$schema'::regnamespace

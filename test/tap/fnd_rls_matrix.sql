@@ -119,7 +119,7 @@ INSERT INTO m (tbl, op, q, e_anon, e_owner, e_other, e_service) VALUES
  ('_ff_partman_config', 'UPDATE', $q$UPDATE _ff_partman_config SET config = '{}'$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501'),
  ('_ff_grants', 'INSERT', $q$INSERT INTO _ff_grants VALUES ('TABLE', 'rpc_metrics', 'SELECT', 'anon')$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501');
 
-SELECT plan((SELECT count(*)::int * 4 + 3 FROM m));
+SELECT plan((SELECT count(*)::int * 4 + 4 FROM m));
 
 SELECT is(tests.fnd_as(a.role, a.uid, m.q), a.expected,
           format('%s %s as %s: %s', m.tbl, m.op, a.who, a.expected))
@@ -148,6 +148,17 @@ SELECT is((SELECT count(*) FROM pg_inherits i CROSS JOIN (VALUES ('anon'), ('aut
            WHERE i.inhparent IN ('posts'::regclass, 'usage_events'::regclass, 'rpc_metrics'::regclass)
              AND has_table_privilege(r.role, i.inhrelid, 'SELECT, INSERT, UPDATE, DELETE')),
           0::bigint, 'no partition is reachable by anon or authenticated directly');
+
+-- Policies are scoped TO the roles they are for (Supabase practice: a policy is not
+-- evaluated for other roles): reads of public content for anon and authenticated,
+-- everything else for authenticated.
+SELECT is((SELECT array_agg(tablename || '.' || policyname || '=' || array_to_string(roles, '+')
+                            ORDER BY tablename, policyname)
+           FROM pg_policies p WHERE schemaname = 'public'
+             AND roles <> CASE WHEN tablename IN ('entities', 'follows', 'posts', 'listings', 'events')
+                                    AND cmd = 'SELECT' THEN '{anon,authenticated}'::name[]
+                               ELSE '{authenticated}'::name[] END),
+          NULL, 'every policy is scoped TO exactly its roles');
 
 SELECT * FROM finish();
 ROLLBACK;
