@@ -93,7 +93,7 @@ FP="SELECT string_agg(t || ':' || n || ':' || h, E'\n' ORDER BY t) FROM (
     FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace
   UNION ALL SELECT 'constraints', count(*), md5(string_agg(conrelid::regclass::text || conname || pg_get_constraintdef(oid), ',' ORDER BY conrelid::regclass::text, conname))
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-  UNION ALL SELECT 'policies', count(*), md5(string_agg(tablename || policyname || cmd || coalesce(qual, '') || coalesce(with_check, ''), ',' ORDER BY tablename, policyname))
+  UNION ALL SELECT 'policies', count(*), md5(string_agg(tablename || policyname || cmd || array_to_string(roles, '+') || coalesce(qual, '') || coalesce(with_check, ''), ',' ORDER BY tablename, policyname))
     FROM pg_policies WHERE schemaname = 'public'
   UNION ALL SELECT 'rls', count(*), string_agg(relname, ',' ORDER BY relname) FROM pg_class
     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relrowsecurity
