@@ -72,9 +72,12 @@ INSERT INTO feature_flags (key) VALUES ('Bad-Key');
 INSERT INTO rate_limit_profiles VALUES ('zero', 0, '1 minute');
 INSERT INTO feed_lanes VALUES ('bad', 0, 0, 0, 0.5, 20, 0.25);
 
--- Partitions: pg_partman manages posts (monthly), usage_events and rpc_metrics (daily).
-SELECT parent_table, partition_interval, retention, premake
-FROM part_config WHERE parent_table LIKE 'public.%' ORDER BY 1;
+-- Partitions: pg_partman manages posts (monthly), usage_events and rpc_metrics (daily);
+-- their part_config rows are kept in _ff_partman_config between maintenance runs.
+SELECT parent_table, config->>'partition_interval' AS partition_interval,
+       config->>'retention' AS retention, config->>'premake' AS premake
+FROM _ff_partman_config ORDER BY 1;
+SELECT count(*) AS our_rows_in_part_config FROM part_config WHERE parent_table LIKE 'public.%';
 SELECT count(*) >= 12 AS posts_has_a_year FROM pg_inherits WHERE inhparent = 'posts'::regclass;
 SELECT count(*) >= 30 AS usage_events_has_a_month FROM pg_inherits WHERE inhparent = 'usage_events'::regclass;
 -- The new post went to this month's partition, not the default one.

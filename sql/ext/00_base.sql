@@ -35,9 +35,10 @@ $$;
 -- Grant registry: each component lists the privileges its objects need, and
 -- ff_apply_grants() applies them to whichever of the Supabase roles exist.
 CREATE TABLE _ff_grants (
-  object_kind text NOT NULL CHECK (object_kind IN ('TABLE', 'FUNCTION', 'SEQUENCE', 'VIEW')),
-  object_name text NOT NULL,          -- relation name, or function signature, unqualified
-  privileges  text NOT NULL,          -- e.g. 'SELECT', 'SELECT, INSERT', 'EXECUTE'
+  object_kind text NOT NULL CHECK (object_kind IN ('TABLE', 'FUNCTION', 'SEQUENCE', 'VIEW', 'POLICY')),
+  object_name text NOT NULL,          -- relation name, or function signature, unqualified;
+                                      -- for a POLICY 'table.policy'
+  privileges  text NOT NULL,          -- e.g. 'SELECT', 'SELECT, INSERT', 'EXECUTE'; 'TO' for a POLICY
   role_name   text NOT NULL CHECK (role_name IN ('anon', 'authenticated', 'service_role')),
   PRIMARY KEY (object_kind, object_name, role_name, privileges)
 );
@@ -52,8 +53,14 @@ DECLARE
 BEGIN
   FOR g IN EXECUTE format('SELECT * FROM %I._ff_grants ORDER BY 1, 2, 4', nsp) LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = g.role_name) THEN
-      EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
-      IF g.object_kind = 'FUNCTION' THEN
+      -- Only where the role cannot reach the schema yet (e.g. not for public, which
+      -- PUBLIC may use): DROP EXTENSION cannot take a schema grant back.
+      IF NOT has_schema_privilege(g.role_name, nsp, 'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
+      END IF;
+      IF g.object_kind = 'POLICY' THEN
+        NULL;   -- below, one ALTER POLICY per policy
+      ELSIF g.object_kind = 'FUNCTION' THEN
         EXECUTE format('GRANT %s ON FUNCTION %I.%s TO %I', g.privileges, nsp, g.object_name, g.role_name);
       ELSIF g.object_kind = 'SEQUENCE' THEN
         EXECUTE format('GRANT %s ON SEQUENCE %I.%I TO %I', g.privileges, nsp, g.object_name, g.role_name);
@@ -62,6 +69,15 @@ BEGIN
       END IF;
       n := n + 1;
     END IF;
+  END LOOP;
+  -- Policies are created TO PUBLIC (the roles may not exist at install time) and scoped
+  -- here to the registered roles that exist, so a policy is only evaluated for its roles.
+  FOR g IN EXECUTE format(
+      'SELECT object_name, string_agg(quote_ident(role_name), '', '' ORDER BY role_name) AS roles '
+      'FROM %I._ff_grants WHERE object_kind = ''POLICY'' '
+      'AND role_name IN (SELECT rolname FROM pg_catalog.pg_roles) GROUP BY 1 ORDER BY 1', nsp) LOOP
+    EXECUTE format('ALTER POLICY %I ON %I.%I TO %s', split_part(g.object_name, '.', 2), nsp,
+                   split_part(g.object_name, '.', 1), g.roles);
   END LOOP;
   RETURN n;
 END $$;

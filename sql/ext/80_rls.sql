@@ -1,8 +1,10 @@
 -- 80_rls.sql — row-level security (§3).
 -- Policies use (SELECT ff_current_user()) so the user is computed once per query (an
 -- InitPlan), not per row, and the owner checks hit indexed columns.  Policies are
--- role-agnostic (TO PUBLIC) because the Supabase roles may not exist at install time;
--- table privileges (90_grants.sql, ff_apply_grants) decide which role reaches them.
+-- created TO PUBLIC because the Supabase roles may not exist at install time; the
+-- roles each one is for are registered in _ff_grants (kind POLICY) at the end of this
+-- file, and ff_apply_grants() scopes the policy TO those that exist.  Table privileges
+-- (90_grants.sql) decide which role reaches a table at all.
 -- service_role bypasses RLS through its BYPASSRLS attribute, as in Supabase.
 
 -- Entities the current user owns, evaluated once per statement.
@@ -72,3 +74,16 @@ CREATE POLICY feed_lanes_read ON feed_lanes FOR SELECT USING (true);
 ALTER TABLE rate_limit_counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rpc_metrics ENABLE ROW LEVEL SECURITY;
 ALTER TABLE _ff_grants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE _ff_partman_config ENABLE ROW LEVEL SECURITY;
+ALTER TABLE _ff_restore_pending ENABLE ROW LEVEL SECURITY;
+
+-- Roles each policy is for (ff_apply_grants() runs ALTER POLICY ... TO them): reads of
+-- public content for anon and authenticated, everything else for authenticated
+-- (service_role bypasses RLS).
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT 'POLICY', c.relname || '.' || p.polname, 'TO', r
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+CROSS JOIN LATERAL unnest(CASE
+  WHEN c.relname IN ('entities', 'follows', 'posts', 'listings', 'events') AND p.polcmd = 'r'
+    THEN ARRAY['anon', 'authenticated'] ELSE ARRAY['authenticated'] END) AS r
+WHERE c.relnamespace = '@extschema@'::regnamespace;

@@ -52,6 +52,7 @@ WHERE d.deptype = 'i' AND t.relnamespace = '@extschema@'::regnamespace
 -- No app role reaches internal helpers, storage or maintenance by default.
 
 REVOKE EXECUTE ON FUNCTION ff_run_maintenance(), ff_apply_grants(),
+  _ff_restore_withhold_indexes(), _ff_restore_indexes(),
   _ff_partition(text, text, text, timestamptz, int, interval, text),
   _ff_run_maintenance(text) FROM PUBLIC;
 
@@ -75,3 +76,18 @@ WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'S')
 END $$;
 
 SELECT ff_apply_grants();
+SELECT pg_catalog.pg_extension_config_dump('_ff_partman_config', '');
+
+-- Restore mode (see 05_partitions.sql): withhold the partitioned parents' indexes and
+-- key constraints until pg_dump's partitions and their indexes exist, then put them
+-- back through a one-shot event trigger that removes itself.
+DO $$
+BEGIN
+  IF @extschema@._ff_restoring() THEN
+    PERFORM @extschema@._ff_restore_withhold_indexes();
+    CREATE EVENT TRIGGER _ff_restore_indexes_trg ON ddl_command_start
+      WHEN TAG IN ('ALTER INDEX') EXECUTE FUNCTION @extschema@._ff_restore_indexes_evt();
+    -- also under session_replication_role = replica (the documented parallel restore)
+    ALTER EVENT TRIGGER _ff_restore_indexes_trg ENABLE ALWAYS;
+  END IF;
+END $$;
