@@ -12,7 +12,9 @@
  *   - a relcache callback, registered once per backend, marks the copy stale when
  *     that relation (or every relation, InvalidOid) is invalidated.
  *   Invalidations travel with the transaction: other backends receive them only
- *   after the commit is visible; the writing backend applies them locally at its
+ *   after the commit is visible (each call first accepts pending messages: one
+ *   shared-memory flag check when there are none, so even a backend inside an
+ *   open transaction sees a commit at its next call); the writing backend applies them locally at its
  *   next CommandCounterIncrement (so its own change is seen at once), and an abort
  *   replays them locally too (so a cache filled from a rolled-back change is
  *   dropped).  Hot standbys get them from the commit record during WAL replay.
@@ -68,6 +70,7 @@ typedef struct FlagEntry
 	int			keylen;
 	bool		enabled;
 	int			rollout;		/* 0..100 */
+	int8		constant;		/* -1: depends on the user; else the answer for everyone */
 	int			nallow;
 	int			ndeny;
 	pg_uuid_t  *allow;			/* sorted, duplicates removed, NULLs dropped */
@@ -187,6 +190,20 @@ flag_column(TupleDesc desc, const char *name, Oid type)
 }
 
 /*
+ * The answer when it is the same for every user and for anonymous (-1 otherwise):
+ * lets flag_enabled skip resolving the current user, the common case.
+ */
+static int8
+flag_constant(const FlagEntry *f)
+{
+	if ((!f->enabled || f->rollout == 0) && f->nallow == 0)
+		return 0;				/* off for users (deny only says off), off for anon */
+	if (f->enabled && f->rollout == 100 && f->ndeny == 0)
+		return 1;				/* on for users (allow only says on), on for anon */
+	return -1;
+}
+
+/*
  * Read feature_flags (in namespace nsp) into a fresh cache.  One scan under the
  * latest snapshot; the result is marked valid only if no relevant invalidation
  * arrived after the snapshot could have been taken.
@@ -281,6 +298,7 @@ fill_cache(Oid nsp)
 		f->nallow = isnull ? 0 : copy_uuid_array(d, newcxt, &f->allow);
 		d = slot_getattr(slot, a_deny, &isnull);
 		f->ndeny = isnull ? 0 : copy_uuid_array(d, newcxt, &f->deny);
+		f->constant = flag_constant(f);
 		nflags++;
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -309,6 +327,7 @@ fill_cache(Oid nsp)
 static inline void
 ensure_cache(FunctionCallInfo fcinfo)
 {
+	AcceptInvalidationMessages();	/* commits since our last lock: cheap when none */
 	if (cache_valid)
 		stat_hits++;
 	else
@@ -382,6 +401,7 @@ ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dflt)
 	const FlagEntry *f;
 	int			len = strlen(key);
 
+	AcceptInvalidationMessages();	/* see ensure_cache() */
 	if (!cache_valid)
 	{
 		char	   *schema = ff_extension_schema();
@@ -486,6 +506,8 @@ flag_enabled_impl(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_BOOL(PG_GETARG_BOOL(1));
 	}
+	if (f->constant >= 0)
+		PG_RETURN_BOOL(f->constant == 1);
 	PG_RETURN_BOOL(eval_flag(f, ff_current_user_uuid(&me) ? &me : NULL));
 }
 
