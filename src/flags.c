@@ -435,17 +435,18 @@ static Datum
 flags_for_impl(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t	me;
-	bool		has_me = ff_current_user_uuid(&me);
 	const pg_uuid_t *target;
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
 
 	if (PG_ARGISNULL(0))
-		target = has_me ? &me : NULL;
+		target = ff_current_user_uuid(&me) ? &me : NULL;
 	else
 	{
+		/* service_role may name anyone; others only themselves. */
 		target = PG_GETARG_UUID_P(0);
-		if ((!has_me || memcmp(target, &me, UUID_LEN) != 0) && !acts_as_service_role())
+		if (!acts_as_service_role() &&
+			(!ff_current_user_uuid(&me) || memcmp(target, &me, UUID_LEN) != 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to read the feature flags of another user"),

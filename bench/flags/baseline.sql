@@ -34,3 +34,17 @@ $$;
 INSERT INTO public.feature_flags (key, enabled, rollout_percent) VALUES
   ('bench_r30', true, 30), ('bench_r50', true, 50)
 ON CONFLICT (key) DO NOTHING;
+
+-- Server time per call, in microseconds, of expression p_expr evaluated p_n times in
+-- this backend (minus an empty loop): isolates CPU cost from round trips and load.
+CREATE OR REPLACE FUNCTION flags_bench.us_per_call(p_expr text, p_n int) RETURNS numeric
+  LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; t1 timestamptz; t2 timestamptz;
+BEGIN
+  t0 := clock_timestamp();
+  EXECUTE format('SELECT count(i) FROM generate_series(1, %s) i', p_n);
+  t1 := clock_timestamp();
+  EXECUTE format('SELECT count(%s) FROM generate_series(1, %s) i', p_expr, p_n);
+  t2 := clock_timestamp();
+  RETURN round((extract(epoch FROM (t2 - t1)) - extract(epoch FROM (t1 - t0))) * 1e6 / p_n, 3);
+END $$;

@@ -83,5 +83,17 @@ printf '%-14s %10.0f %10s %12s\n' flag_sql "${MED[flag_sql]}" "$(ratio "${MED[fl
 printf '%-14s %10.0f %10s %12s\n' flags_for "${MED[flags_for]}" "$(ratio "${MED[flags_for]}" "${MED[select1]}")" \
   "$(ratio "${MED[flags_for]}" "${MED[flags_for_sql]}")"
 printf '%-14s %10.0f %10s %12s\n' flags_for_sql "${MED[flags_for_sql]}" "$(ratio "${MED[flags_for_sql]}" "${MED[select1]}")" 1.00
+
+# Server CPU per call in one backend (less sensitive to machine load than tps).
+N=200000; [ "${FF_BENCH_SMOKE:-0}" = 1 ] && N=20000
+echo
+echo "server time per call (µs, $N calls in one backend, median of 3; flags_for: a new user each call, flag_enabled: one user):"
+USERX="lpad(i::text, 32, '0')::uuid"
+for e in "$SCHEMA.flag_enabled('feed_shop_blend')" "$SCHEMA.flag_enabled('bench_r30')" \
+         "flags_bench.flag_enabled_sql('bench_r30')" "$SCHEMA.flags_for($USERX)" "flags_bench.flags_for_sql($USERX)"; do
+  m=$("${PSQL[@]}" -At -c "SET request.jwt.claim.sub = '00000000-0000-4000-8000-000000012345'" \
+        -c "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY flags_bench.us_per_call(\$q\$$e\$q\$, $N)) FROM generate_series(1, 3)")
+  printf '  %-48s %8s\n' "$e" "$m"
+done
 echo "flag_enabled vs its own SQL baseline (pk lookup): $(ratio "${MED[flag_enabled]}" "${MED[flag_sql]}")x;" \
      "flag_enabled vs claims_only floor: $(ratio "${MED[flag_enabled]}" "${MED[claims_only]}")"
