@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Feature-flag cache on a hot standby: a standby backend that has cached the flags
+# Feature-flag cache across clusters and DDL.  On a hot standby: a standby backend that has cached the flags
 # sees a change committed on the primary once the commit record is replayed (the
 # relcache invalidation travels in WAL), without reconnecting; an unchanged table
-# costs it no refill.  Also: buckets are the same after a server restart.
+# costs it no refill.  Buckets are the same after a server restart.  A backend with
+# the old table cached follows a committed DROP + re-CREATE EXTENSION.
 source "$FF_SRC/scripts/common.sh"
 set -euo pipefail
 P=flags_primary; S=flags_standby; SD="$FF_STAGE/$S"
@@ -58,4 +59,26 @@ ff_cluster_restart "$P"
 AFTER="$(ff_psql "$P" -d flags_sb -At -c "$Q")"
 echo "before restart $BEFORE, after $AFTER"
 [ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ]
-echo "flags standby/restart: ok"
+
+# DROP + re-CREATE EXTENSION (committed) under a backend that has the old table cached.
+PD="$FF_STAGE/$P"
+cat > "$PD/session.sql" <<SQL
+SELECT 'old', flag_enabled('flags_sb30', true);
+\! touch $PD/filled; while [ ! -f $PD/recreated ]; do sleep 0.1; done
+SELECT 'new', flag_enabled('flags_sb30', true), flag_enabled('payments_real');
+SQL
+chown postgres: "$PD/session.sql" 2>/dev/null || true
+rm -f "$PD/filled" "$PD/recreated"
+ff_psql "$P" -d flags_sb -At -F '|' -f "$PD/session.sql" > "$PD/session.out" 2>&1 &
+SESSION=$!
+for _ in $(seq 1 100); do [ -f "$PD/filled" ] && break; sleep 0.1; done
+ff_psql "$P" -d flags_sb -q -c "DROP EXTENSION feed_fusion CASCADE" \
+  -c "DELETE FROM part_config WHERE parent_table LIKE 'public.%'" \
+  -c "CREATE EXTENSION feed_fusion CASCADE" \
+  -c "UPDATE feature_flags SET enabled = true, rollout_percent = 100 WHERE key = 'payments_real'" 2>&1 | grep -v NOTICE || true
+touch "$PD/recreated"
+wait "$SESSION"
+cat "$PD/session.out"
+grep -qx 'old|f' "$PD/session.out"        # anonymous, 30 % flag: off
+grep -qx 'new|t|t' "$PD/session.out"     # flags_sb30 gone (default true), new table's change seen
+echo "flags standby/restart/recreate: ok"
