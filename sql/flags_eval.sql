@@ -94,6 +94,16 @@ BEGIN READ ONLY;
 SELECT flag_enabled('flags_e_refill') AS read_only_refill, (_ff_flags_cache_info() ->> 'valid')::bool AS cached;
 COMMIT;
 
+-- Long user lists (TOASTed out of line) are read by the fill.
+INSERT INTO feature_flags (key, enabled, rollout_percent, allow_users, deny_users)
+SELECT 'flags_e_big', false, 0,
+       array_agg(md5('allow' || i)::uuid) || tests.uid(1), array_agg(md5('deny' || i)::uuid) || tests.uid(3)
+FROM generate_series(1, 5000) i;
+SELECT pg_column_size(allow_users) > 8000 AS toasted FROM feature_flags WHERE key = 'flags_e_big';
+SELECT flags_for(tests.uid(1)) ->> 'flags_e_big' AS listed_user,
+       flags_for(tests.uid(2)) ->> 'flags_e_big' AS other_user,
+       flags_for(md5('allow4999')::uuid) ->> 'flags_e_big' AS listed_deep;
+
 -- ff_status reports the cache.
 SELECT component, mode, detail ? 'fills' AS has_fills FROM ff_status() WHERE component = 'flags';
 
