@@ -366,9 +366,9 @@ uuid_listed(const pg_uuid_t *list, int n, const pg_uuid_t *u)
 	return n > 0 && bsearch(u, list, n, sizeof(pg_uuid_t), uuid_cmp_raw) != NULL;
 }
 
-/* SPEC §4 evaluation of one flag for user (NULL: anonymous). */
+/* SPEC §4 evaluation of one flag for user (NULL: anonymous); h may carry a hasher to reuse. */
 static bool
-eval_flag(const FlagEntry *f, const pg_uuid_t *user)
+eval_flag(const FlagEntry *f, const pg_uuid_t *user, FlagHasher *h)
 {
 	if (user == NULL)
 		return f->enabled && f->rollout == 100;
@@ -380,6 +380,8 @@ eval_flag(const FlagEntry *f, const pg_uuid_t *user)
 		return false;
 	if (f->rollout >= 100)
 		return true;			/* every bucket (0..99) is < 100 */
+	if (h)
+		return ff_flag_hasher_bucket(h, f->key, f->keylen) < f->rollout;
 	return ff_flag_bucket_of(f->key, f->keylen, user) < f->rollout;
 }
 
@@ -415,7 +417,7 @@ ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dflt)
 		stat_hits++;
 	if (!ff_flag_key_valid(key, len) || (f = find_flag(key, len)) == NULL)
 		return dflt;
-	return eval_flag(f, user);
+	return eval_flag(f, user, NULL);
 }
 
 /* Does the current role act as service_role (or superuser)? */
@@ -438,6 +440,7 @@ flags_for_impl(PG_FUNCTION_ARGS)
 	const pg_uuid_t *target;
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
+	FlagHasher	hasher = {0};
 
 	if (PG_ARGISNULL(0))
 		target = ff_current_user_uuid(&me) ? &me : NULL;
@@ -454,6 +457,7 @@ flags_for_impl(PG_FUNCTION_ARGS)
 	}
 
 	ensure_cache(fcinfo);
+	hasher.user = target;
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < cache_nflags; i++)
 	{
@@ -465,10 +469,11 @@ flags_for_impl(PG_FUNCTION_ARGS)
 		k.val.string.len = f->keylen;
 		k.val.string.val = f->key;
 		v.type = jbvBool;
-		v.val.boolean = eval_flag(f, target);
+		v.val.boolean = eval_flag(f, target, target ? &hasher : NULL);
 		pushJsonbValue(&state, WJB_KEY, &k);
 		pushJsonbValue(&state, WJB_VALUE, &v);
 	}
+	ff_flag_hasher_done(&hasher);
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
 }
@@ -509,7 +514,7 @@ flag_enabled_impl(PG_FUNCTION_ARGS)
 	}
 	if (f->constant >= 0)
 		PG_RETURN_BOOL(f->constant == 1);
-	PG_RETURN_BOOL(eval_flag(f, ff_current_user_uuid(&me) ? &me : NULL));
+	PG_RETURN_BOOL(eval_flag(f, ff_current_user_uuid(&me) ? &me : NULL, NULL));
 }
 
 /* SQL: flag_enabled(p_key text, p_default boolean DEFAULT false) RETURNS boolean. */

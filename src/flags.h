@@ -20,4 +20,19 @@ extern bool ff_flag_key_valid(const char *key, int len);
  */
 extern int	ff_flag_bucket_of(const char *key, int len, const pg_uuid_t *user);
 
+/*
+ * flags_hash.c: the same bucket for many keys and one user (flags_for): the uuid
+ * text and the SHA-256 context are made once.  Zero-initialise, then call
+ * ff_flag_hasher_bucket() any number of times, then ff_flag_hasher_done().
+ */
+typedef struct FlagHasher
+{
+	const pg_uuid_t *user;
+	struct pg_cryptohash_ctx *ctx;	/* created on first use */
+	char		uuid[36];		/* canonical text, filled on first use */
+} FlagHasher;
+
+extern int	ff_flag_hasher_bucket(FlagHasher *h, const char *key, int len);
+extern void ff_flag_hasher_done(FlagHasher *h);
+
 #endif							/* FF_FLAGS_H */

@@ -53,37 +53,63 @@ uuid_text(const pg_uuid_t *u, char *out)
 	}
 }
 
-/* The documented bucket; errors only if the hash library itself fails. */
-int
-ff_flag_bucket_of(const char *key, int len, const pg_uuid_t *user)
+/* Raise the hash library's failure (never expected) with an explicit SQLSTATE. */
+static void
+hash_failed(pg_cryptohash_ctx *ctx)
 {
-	char		buf[FF_FLAG_KEY_MAX + 1 + 36];
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("feed_fusion: could not compute SHA-256 for a flag bucket: %s",
+					ctx ? pg_cryptohash_error(ctx) : "out of memory")));
+}
+
+/* Bucket of (key, h->user); reuses h's uuid text and hash context across keys. */
+int
+ff_flag_hasher_bucket(FlagHasher *h, const char *key, int len)
+{
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx;
 	uint32		v;
 
 	Assert(len > 0 && len <= FF_FLAG_KEY_MAX);
-	memcpy(buf, key, len);
-	buf[len] = ':';
-	uuid_text(user, buf + len + 1);
-
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) buf, len + 1 + 36) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	if (h->ctx == NULL)
 	{
-		const char *why = ctx ? pg_cryptohash_error(ctx) : "out of memory";
-
-		pg_cryptohash_free(ctx);
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("feed_fusion: could not compute SHA-256 for a flag bucket: %s", why)));
+		uuid_text(h->user, h->uuid);
+		h->ctx = pg_cryptohash_create(PG_SHA256);
+		if (h->ctx == NULL)
+			hash_failed(NULL);
 	}
-	pg_cryptohash_free(ctx);
+	if (pg_cryptohash_init(h->ctx) < 0 ||
+		pg_cryptohash_update(h->ctx, (const uint8 *) key, len) < 0 ||
+		pg_cryptohash_update(h->ctx, (const uint8 *) ":", 1) < 0 ||
+		pg_cryptohash_update(h->ctx, (const uint8 *) h->uuid, sizeof(h->uuid)) < 0 ||
+		pg_cryptohash_final(h->ctx, digest, sizeof(digest)) < 0)
+		hash_failed(h->ctx);
 
 	v = ((uint32) digest[0] << 24) | ((uint32) digest[1] << 16) |
 		((uint32) digest[2] << 8) | (uint32) digest[3];
 	return (int) (v % 100);
+}
+
+/* Release the hash context (an error before this is cleaned up by the resource owner). */
+void
+ff_flag_hasher_done(FlagHasher *h)
+{
+	if (h->ctx)
+		pg_cryptohash_free(h->ctx);
+	h->ctx = NULL;
+}
+
+/* The documented bucket for one (key, user). */
+int
+ff_flag_bucket_of(const char *key, int len, const pg_uuid_t *user)
+{
+	FlagHasher	h = {0};
+	int			b;
+
+	h.user = user;
+	b = ff_flag_hasher_bucket(&h, key, len);
+	ff_flag_hasher_done(&h);
+	return b;
 }
 
 /* SQL: ff_flag_bucket(p_key text, p_user uuid) RETURNS int — lets apps check their port. */
