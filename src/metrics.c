@@ -1227,6 +1227,9 @@ ff_metrics_init(void)
 							"How often the background worker runs ff_run_maintenance() (0 = never).",
 							NULL, &ff_maintenance_interval, 3600, 0, 7 * 86400, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	/* PGC_POSTMASTER variables can only be defined while preloading */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomStringVariable("feed_fusion.database",
 							   "Database(s), comma-separated, served by the metrics/maintenance worker.",
 							   NULL, &ff_metrics_database, "postgres", PGC_POSTMASTER, 0,
@@ -1240,8 +1243,6 @@ ff_metrics_init(void)
 							NULL, &ff_metrics_slots, 1024, 16, 1000000, PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 #if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = metrics_shmem_request;
