@@ -23,10 +23,12 @@
  *       Recorders take it SHARED to find their (name, minute) slot and update the
  *       slot's counters under the slot's spinlock; creating names or slots takes it
  *       EXCLUSIVE.  A flush marks slots FLUSHING under EXCLUSIVE (recorders never
- *       touch a FLUSHING slot, they open a new one), writes rows, and frees the
- *       slots in its commit callback or puts them back on abort (top-level and
- *       subtransaction callbacks).  Readers skip a FLUSHING slot whose flushing
- *       transaction is visible to their snapshot, so nothing is counted twice.
+ *       touch a FLUSHING slot, they open a new one) and writes rows; its commit
+ *       callback marks the slots FLUSHED, abort (top-level or savepoint) puts them
+ *       back to ACTIVE.  Readers skip a FLUSHING/FLUSHED slot whose transaction
+ *       their snapshot sees as committed, so nothing is counted twice or missed,
+ *       even by an older REPEATABLE READ snapshot; FLUSHED slots are freed once
+ *       the flushing xid is older than every backend's xmin.
  */
 #include "postgres.h"
 
@@ -46,6 +48,7 @@
 #include "portability/instr_time.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
@@ -84,13 +87,15 @@ static int	ff_metrics_slots = 1024;
 /* Slot states */
 #define SLOT_FREE		0
 #define SLOT_ACTIVE		1
-#define SLOT_FLUSHING	2
+#define SLOT_FLUSHING	2		/* rows written by a transaction not yet ended */
+#define SLOT_FLUSHED	3		/* that transaction committed; kept until no snapshot
+								 * can still see it as running */
 
 typedef struct MetricsName
 {
 	Oid			dboid;			/* InvalidOid: entry unused */
 	uint32		hash;
-	int			nslots;			/* ACTIVE + FLUSHING slots referring here */
+	int			nslots;			/* non-FREE slots referring here */
 	int			cur_slot;		/* latest ACTIVE slot, or -1 */
 	int64		last_minute;	/* last minute a call was recorded */
 	bool		overflow;		/* this is a database's '_overflow' entry */
@@ -391,6 +396,8 @@ names_evict_idle(int64 now_minute)
  * Slots
  * ---------------------------------------------------------------------- */
 
+static void slots_reclaim(void);
+
 /* ACTIVE slot for (name ni, minute), allocating one; -1 when none is free.  EXCLUSIVE. */
 static int
 slot_find_or_create(int ni, int64 minute)
@@ -406,6 +413,8 @@ slot_find_or_create(int ni, int64 minute)
 		if (m_slots[i].state == SLOT_ACTIVE && m_slots[i].name_idx == ni &&
 			m_slots[i].minute == minute)
 			return i;
+	if (mshm->free_head < 0)
+		slots_reclaim();
 	s = mshm->free_head;
 	if (s < 0)
 		return -1;
@@ -442,6 +451,22 @@ slot_release(int s)
 	m_next[s] = mshm->free_head;
 	mshm->free_head = s;
 	mshm->slots_used--;
+}
+
+/*
+ * Free FLUSHED slots whose transaction every snapshot now sees as committed
+ * (older than the oldest xmin of any backend).  EXCLUSIVE.
+ */
+static void
+slots_reclaim(void)
+{
+	TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
+	int			i;
+
+	for (i = 0; i < mshm->nslots; i++)
+		if (m_slots[i].state == SLOT_FLUSHED &&
+			TransactionIdPrecedes(m_slots[i].flush_xid, horizon))
+			slot_release(i);
 }
 
 /* Add one call to a slot (lock held in any mode; the slot spinlock orders recorders). */
@@ -848,7 +873,7 @@ metrics_xact_callback(XactEvent event, void *arg)
 				int			s = pending_slot[i];
 
 				if (m_slots[s].state == SLOT_FLUSHING && m_slots[s].flush_pid == MyProcPid)
-					slot_release(s);
+					m_slots[s].state = SLOT_FLUSHED;	/* freed by slots_reclaim() */
 			}
 			LWLockRelease(mshm->lock);
 			pg_atomic_fetch_add_u64(&mshm->flushed_rows, npending);
@@ -989,6 +1014,7 @@ metrics_flush(const char *schema, Oid owner, bool include_open)
 		pending_subid[npending] = subid;
 		npending++;
 	}
+	slots_reclaim();
 	names_evict_idle(now_minute);
 	LWLockRelease(mshm->lock);
 
@@ -1063,9 +1089,9 @@ ff_metrics_flush_all(PG_FUNCTION_ARGS)
  * Reading: pending rows and status
  * ---------------------------------------------------------------------- */
 
-/* Is a FLUSHING slot's data already visible as table rows to this query? */
+/* Is a FLUSHING/FLUSHED slot's data already visible as table rows to this query? */
 static bool
-flushed_rows_visible(TransactionId xid, Snapshot snap)
+flushed_rows_visible(int state, TransactionId xid, Snapshot snap)
 {
 	if (!TransactionIdIsValid(xid))
 		return false;
@@ -1073,7 +1099,8 @@ flushed_rows_visible(TransactionId xid, Snapshot snap)
 		return true;
 	if (XidInMVCCSnapshot(xid, snap))
 		return false;
-	return TransactionIdDidCommit(xid);
+	/* FLUSHED: known committed; FLUSHING: ended but callbacks not run yet, or running */
+	return state == SLOT_FLUSHED || TransactionIdDidCommit(xid);
 }
 
 /*
@@ -1109,7 +1136,8 @@ ff_metrics_pending(PG_FUNCTION_ARGS)
 
 		if (slot->dboid != MyDatabaseId || slot->state == SLOT_FREE)
 			continue;
-		if (slot->state == SLOT_FLUSHING && flushed_rows_visible(slot->flush_xid, snap))
+		if ((slot->state == SLOT_FLUSHING || slot->state == SLOT_FLUSHED) &&
+			flushed_rows_visible(slot->state, slot->flush_xid, snap))
 			continue;
 		SpinLockAcquire(&slot->mutex);
 		calls = slot->calls;
@@ -1159,7 +1187,8 @@ ff_metrics_status(PG_FUNCTION_ARGS)
 		names_total = mshm->names_total;
 		slots_used = mshm->slots_used;
 		for (i = 0; i < mshm->nslots; i++)
-			if (m_slots[i].state != SLOT_FREE && m_slots[i].dboid == MyDatabaseId)
+			if ((m_slots[i].state == SLOT_ACTIVE || m_slots[i].state == SLOT_FLUSHING) &&
+				m_slots[i].dboid == MyDatabaseId)
 				pending++;
 		LWLockRelease(mshm->lock);
 		appendStringInfo(&buf, ", \"flush_interval_s\": %d, \"maintenance_interval_s\": %d, "
