@@ -7,7 +7,8 @@
  *       feed_fusion.metrics_flush_interval it moves that database's closed minutes
  *       from shared memory into rpc_metrics; every feed_fusion.maintenance_interval
  *       (and once at start) it runs ff_run_maintenance() (pg_partman premake and
- *       retention for posts, usage_events, rpc_metrics).  On SIGTERM (clean
+ *       retention for posts, usage_events, rpc_metrics) and prunes the hourly
+ *       rollup of dropped partitions.  On SIGTERM (clean
  *       shutdown) it flushes everything pending, including the open minute, before
  *       exiting.  A database without the extension is skipped until it has it.
  * Why:  a fixed database list is simple and predictable (like pg_cron's
@@ -117,6 +118,8 @@ run_step(WorkerStep step)
 						(errcode(ERRCODE_INTERNAL_ERROR),
 						 errmsg("feed_fusion: SPI_connect failed")));
 			SPI_execute(psprintf("SELECT %s()", ff_qualify(schema, "ff_run_maintenance")), false, 0);
+			/* retention dropped partitions: drop their hours from the rollup too */
+			SPI_execute(psprintf("SELECT %s()", ff_qualify(schema, "_ff_metrics_prune_rollup")), false, 0);
 			SPI_finish();
 		}
 		else if (schema != NULL)

@@ -12,15 +12,19 @@
  * Format (bytea): one version byte (1), then for each non-empty bucket in
  *       ascending order: varint(index - previous index - 1), varint(count)
  *       (LEB128; "previous" starts at -1).  A typical minute takes 50–300 bytes.
- * SQL:  ff_sketch_quantile(bytea, q), ff_sketch_count(bytea), aggregates
- *       ff_sketch_merge(bytea) and ff_sketch_agg(float8 ms).
+ * SQL:  ff_sketch_quantile(bytea, q), ff_sketch_count(bytea), ff_sketch_union(a, b),
+ *       aggregates ff_sketch_merge(bytea), ff_sketch_agg(float8 ms) and
+ *       ff_sketch_merge_quantiles(bytea, float8[]) (merge + several quantiles in one
+ *       pass: what rpc_metrics_hourly uses, one decode per input row).
  * Locking: none (pure functions; the shared-memory recorder in metrics.c locks).
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "sketch.h"
@@ -30,6 +34,10 @@ PG_FUNCTION_INFO_V1(ff_sketch_count);
 PG_FUNCTION_INFO_V1(ff_sketch_merge_trans);
 PG_FUNCTION_INFO_V1(ff_sketch_add_trans);
 PG_FUNCTION_INFO_V1(ff_sketch_final);
+PG_FUNCTION_INFO_V1(ff_sketch_union);
+PG_FUNCTION_INFO_V1(ff_sketch_quantiles_final);
+PG_FUNCTION_INFO_V1(ff_sketch_merge_q_trans);
+PG_FUNCTION_INFO_V1(ff_sketch_quantiles);
 
 #define FF_SKETCH_GAMMA ((1.0 + FF_SKETCH_ALPHA) / (1.0 - FF_SKETCH_ALPHA))
 /* Worst-case encoded size: version byte + per bucket 2 + 10 varint bytes. */
@@ -281,6 +289,7 @@ typedef struct SketchState
 	int			lo;				/* first bucket held (lo > hi: empty) */
 	int			hi;				/* last bucket held */
 	uint64	   *counts;			/* counts[i - lo] */
+	ArrayType  *qs;				/* ff_sketch_merge_quantiles: the quantiles asked */
 } SketchState;
 
 /* Fetch or create the state in the aggregate's memory context. */
@@ -388,4 +397,146 @@ ff_sketch_final(PG_FUNCTION_ARGS)
 	if (st->lo > st->hi)
 		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(ff_sketch_encode64(st->counts, st->lo, st->hi));
+}
+
+/* ff_sketch_union(a, b): the merge of two sketches (NULL acts as empty), for upserts. */
+Datum
+ff_sketch_union(PG_FUNCTION_ARGS)
+{
+	int		   *idx;
+	uint64	   *cnt;
+	uint64	   *dense;
+	int			npairs,
+				k,
+				arg,
+				lo = FF_SKETCH_NBUCKETS,
+				hi = -1;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	idx = palloc(sizeof(int) * FF_SKETCH_NBUCKETS);
+	cnt = palloc(sizeof(uint64) * FF_SKETCH_NBUCKETS);
+	dense = palloc0(sizeof(uint64) * FF_SKETCH_NBUCKETS);
+	for (arg = 0; arg < 2; arg++)
+	{
+		if (PG_ARGISNULL(arg))
+			continue;
+		ff_sketch_decode(PG_GETARG_BYTEA_PP(arg), idx, cnt, &npairs);
+		for (k = 0; k < npairs; k++)
+		{
+			dense[idx[k]] += cnt[k];
+			lo = Min(lo, idx[k]);
+			hi = Max(hi, idx[k]);
+		}
+	}
+	if (hi < 0)
+		PG_RETURN_BYTEA_P(ff_sketch_encode64(dense, 0, -1));
+	PG_RETURN_BYTEA_P(ff_sketch_encode64(dense + lo, lo, hi));
+}
+
+/* ff_sketch_merge_quantiles transition: merge, and keep the first quantile array seen. */
+Datum
+ff_sketch_merge_q_trans(PG_FUNCTION_ARGS)
+{
+	SketchState *st;
+
+	st = (SketchState *) DatumGetPointer(ff_sketch_merge_trans(fcinfo));
+	if (st->qs == NULL && !PG_ARGISNULL(2))
+	{
+		MemoryContext aggcxt;
+		MemoryContext old;
+
+		(void) AggCheckCallContext(fcinfo, &aggcxt);
+		old = MemoryContextSwitchTo(aggcxt);
+		st->qs = DatumGetArrayTypePCopy(PG_GETARG_DATUM(2));
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/* Nearest-rank quantiles qs (float8[] in 0..1) of dense counts over [lo, hi], n total. */
+static ArrayType *
+quantiles_of(const uint64 *counts, int lo, int hi, uint64 n, ArrayType *qarr)
+{
+	Datum	   *qd;
+	bool	   *qnulls;
+	int			nq,
+				k,
+				i;
+	Datum	   *out;
+
+	deconstruct_array(qarr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &qd, &qnulls, &nq);
+	out = palloc(sizeof(Datum) * Max(nq, 1));
+	for (k = 0; k < nq; k++)
+	{
+		double		q = qnulls[k] ? NAN : DatumGetFloat8(qd[k]);
+		int64		rank;
+		uint64		seen = 0;
+
+		if (isnan(q) || q < 0.0 || q > 1.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("quantile must be between 0 and 1")));
+		rank = (int64) ceil(q * (double) n);
+		if (rank < 1)
+			rank = 1;
+		for (i = 0; i <= hi - lo; i++)
+		{
+			seen += counts[i];
+			if (seen >= (uint64) rank)
+				break;
+		}
+		out[k] = Float8GetDatum(ff_sketch_value(lo + Min(i, hi - lo)));
+	}
+	return construct_array(out, nq, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * Final function of ff_sketch_merge_quantiles(sketch, qs): the nearest-rank
+ * quantiles qs of the merged sketch straight from the aggregate state (no
+ * re-encoding); NULL when nothing was merged.  qs is the array of the first
+ * row (the view passes a constant).
+ */
+Datum
+ff_sketch_quantiles_final(PG_FUNCTION_ARGS)
+{
+	SketchState *st;
+	uint64		n = 0;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (SketchState *) PG_GETARG_POINTER(0);
+	if (st->lo > st->hi || st->qs == NULL)
+		PG_RETURN_NULL();
+	for (i = 0; i <= st->hi - st->lo; i++)
+		n += st->counts[i];
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(quantiles_of(st->counts, st->lo, st->hi, n, st->qs));
+}
+
+/* ff_sketch_quantiles(sketch, qs): several nearest-rank quantiles with one decode. */
+Datum
+ff_sketch_quantiles(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	int			idx[FF_SKETCH_NBUCKETS];
+	uint64		cnt[FF_SKETCH_NBUCKETS];
+	uint64	   *dense;
+	int			npairs,
+				k;
+	uint64		n = 0;
+
+	ff_sketch_decode(b, idx, cnt, &npairs);
+	if (npairs == 0)
+		PG_RETURN_NULL();
+	dense = palloc0(sizeof(uint64) * (idx[npairs - 1] - idx[0] + 1));
+	for (k = 0; k < npairs; k++)
+	{
+		dense[idx[k] - idx[0]] = cnt[k];
+		n += cnt[k];
+	}
+	PG_RETURN_ARRAYTYPE_P(quantiles_of(dense, idx[0], idx[npairs - 1], n, PG_GETARG_ARRAYTYPE_P(1)));
 }
