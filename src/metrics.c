@@ -497,6 +497,31 @@ minute_of(TimestampTz ts)
 }
 
 /*
+ * Wall-clock minute at monotonic time `mono`, from a (wall, monotonic) pair
+ * refreshed every second: ff_tracked_call already reads the monotonic clock, so
+ * this spares it a gettimeofday() per call.
+ */
+static int64
+minute_at(instr_time mono)
+{
+	static instr_time base_mono;
+	static TimestampTz base_wall = 0;
+	instr_time	d = mono;
+	int64		us;
+
+	if (base_wall != 0)
+	{
+		INSTR_TIME_SUBTRACT(d, base_mono);
+		us = (int64) INSTR_TIME_GET_MICROSEC(d);
+		if (us >= 0 && us < USECS_PER_SEC)
+			return minute_of(base_wall + us);
+	}
+	base_wall = GetCurrentTimestamp();
+	base_mono = mono;
+	return minute_of(base_wall);
+}
+
+/*
  * Record one call in shared memory.  Never raises an error (it runs inside
  * PG_CATCH for failed RPCs): when nothing can be allocated the call is counted
  * as dropped.
@@ -698,25 +723,32 @@ require_service_role(const char *what)
 			 errdetail("Only service_role may call it.")));
 }
 
-/* Validate _log_rpc arguments (22023 per SPEC §7); returns the rpc name. */
-static char *
-log_rpc_args(FunctionCallInfo fcinfo, double *ms, bool *ok)
+/*
+ * Validate _log_rpc arguments (22023 per SPEC §7); the rpc name is copied into
+ * rpc[FF_RPC_NAME_MAX + 1] (no allocation on the hot path).
+ */
+static void
+log_rpc_args(FunctionCallInfo fcinfo, char *rpc, double *ms, bool *ok)
 {
-	char	   *rpc;
+	text	   *t;
+	int			len;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rpc name must not be NULL")));
-	rpc = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (rpc[0] == '\0')
+	t = PG_GETARG_TEXT_PP(0);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rpc name must not be empty")));
-	if (strlen(rpc) > FF_RPC_NAME_MAX)
+	if (len > FF_RPC_NAME_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rpc name is longer than %d bytes", FF_RPC_NAME_MAX)));
+	memcpy(rpc, VARDATA_ANY(t), len);
+	rpc[len] = '\0';			/* text never contains NUL bytes */
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -731,7 +763,6 @@ log_rpc_args(FunctionCallInfo fcinfo, double *ms, bool *ok)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("p_ok must not be NULL")));
 	*ok = PG_GETARG_BOOL(2);
-	return rpc;
 }
 
 /* Record one validated call at `ts`, in shared memory or as a table row. */
@@ -751,8 +782,16 @@ ff_log_rpc(PG_FUNCTION_ARGS)
 {
 	double		ms;
 	bool		ok;
-	char	   *rpc = log_rpc_args(fcinfo, &ms, &ok);
+	char		rpc[FF_RPC_NAME_MAX + 1];
+	instr_time	now;
 
+	log_rpc_args(fcinfo, rpc, &ms, &ok);
+	if (mshm != NULL)
+	{
+		INSTR_TIME_SET_CURRENT(now);
+		shm_record(MyDatabaseId, rpc, minute_at(now), ms, ok);
+		PG_RETURN_VOID();
+	}
 	log_call(fcinfo, rpc, ms, ok, GetCurrentTimestamp());
 	PG_RETURN_VOID();
 }
@@ -763,8 +802,9 @@ ff_log_rpc_at(PG_FUNCTION_ARGS)
 {
 	double		ms;
 	bool		ok;
-	char	   *rpc = log_rpc_args(fcinfo, &ms, &ok);
+	char		rpc[FF_RPC_NAME_MAX + 1];
 
+	log_rpc_args(fcinfo, rpc, &ms, &ok);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -784,7 +824,8 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 {
 	volatile Datum result = (Datum) 0;
 	instr_time	start,
-				end;
+				end,
+				stop;
 	double		ms;
 
 	if (!ff_track_rpcs || rpc == NULL || rpc[0] == '\0' || strlen(rpc) > FF_RPC_NAME_MAX)
@@ -810,14 +851,15 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 	}
 	else
 		result = impl(fcinfo);
-	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SET_CURRENT(stop);
+	end = stop;
 	INSTR_TIME_SUBTRACT(end, start);
 	ms = INSTR_TIME_GET_MILLISEC(end);
 	if (ms < 0)
 		ms = 0;
 
 	if (mshm != NULL)
-		shm_record(MyDatabaseId, rpc, minute_of(GetCurrentTimestamp()), ms, true);
+		shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true);
 	else
 		table_record_quiet(fcinfo, rpc, ms);
 	return result;

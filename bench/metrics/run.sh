@@ -21,8 +21,11 @@ OWN=0
 if [ -z "${FF_BENCH_HOST_SHM:-}" ]; then
   OWN=1
   ff_deps; ff_build; ff_private_install
-  ff_cluster_start bench_metrics_shm 1
-  ff_cluster_start bench_metrics_tbl 0
+  # FF_BENCH_METRICS_FSYNC=on: durable commits (the test clusters run fsync = off,
+  # which flatters the INSERT-per-call baseline)
+  FS="fsync = ${FF_BENCH_METRICS_FSYNC:-off}"
+  ff_cluster_start bench_metrics_shm 1 "$FS"
+  ff_cluster_start bench_metrics_tbl 0 "$FS"
   trap 'ff_cluster_stop bench_metrics_shm; ff_cluster_stop bench_metrics_tbl' EXIT
   FF_BENCH_HOST_SHM="$FF_STAGE/bench_metrics_shm"; FF_BENCH_HOST_TBL="$FF_STAGE/bench_metrics_tbl"
   for h in "$FF_BENCH_HOST_SHM" "$FF_BENCH_HOST_TBL"; do
@@ -80,19 +83,33 @@ echo "ours / baseline         = $(ratio "${M[ours]}" "${M[baseline]}")   (target
 echo "ours_tbl / baseline     = $(ratio "${M[ours_tbl]}" "${M[baseline]}")   (table mode, reference)"
 echo "tracking on / off       = $(ratio "${M[tracked_on]}" "${M[tracked_off]}")   ($TRACKED_NAME; target >= 0.97)"
 
+# Per-call cost inside one statement (no client round trip, robust on a busy machine).
+echo "== per-call cost, $((${MICRO_N:=1000000} / 1000))k calls in one statement (median of 3)"
+stime() {  # stime SQL [GUC-setting]: median ms of 3 runs in one session
+  { echo '\timing on'; echo "${2:-SELECT 1};"; for i in 1 2 3; do echo "$1"; done; } \
+    | ff_as_pg "$PSQL" -X -q -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB -o /dev/null 2>&1 \
+    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 3 | median
+}
+t_empty="$(stime "SELECT count(x) FROM generate_series(1, $MICRO_N) x;")"
+t_log="$(stime "SELECT count(_log_rpc('bench_micro', x % 1000 + 0.5)) FROM generate_series(1, $MICRO_N) x;")"
+t_on="$(stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = on")"
+t_off="$(stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = off")"
+awk -v e="$t_empty" -v l="$t_log" -v on="$t_on" -v off="$t_off" -v n="$MICRO_N" 'BEGIN {
+  printf "_log_rpc (shared memory), per call incl. function call: %.0f ns\n", (l - e) * 1e6 / n;
+  printf "ff_tracked_call overhead (track_rpcs on - off), per call:  %.0f ns\n", (on - off) * 1e6 / n }'
+
 # View over 30 days x 20 RPCs of per-minute rows (shared-memory cluster).
 echo "== rpc_metrics_hourly over $DAYS days x 20 RPCs of per-minute rows"
 rows="$(sql "$FF_BENCH_HOST_SHM" -c "SET client_min_messages = warning" -c "SELECT bench_metrics.fill_rpc_metrics($DAYS, 20)" | tail -1)"
+sql "$FF_BENCH_HOST_SHM" -c "SELECT _log_rpc('rpc_07', 5)" >/dev/null   # plus one pending (unflushed) call
 echo "rows in rpc_metrics: $rows"
-# qtime SQL: median execution time in ms over QREPS runs (psql \timing, result discarded)
+# qtime SQL: median time in ms (psql \timing, results discarded) of QREPS runs in one
+# session after one warm-up run (an app's pooled connection has warm caches).
 qtime() {
-  local i t all=""
-  for i in $(seq 1 "$QREPS"); do
-    t="$(printf '%s\n' '\timing on' "$1" | ff_as_pg "$PSQL" -X -q -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB -o /dev/null 2>&1 \
-         | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)"
-    all+="$t "
-  done
-  echo ${all} | tr ' ' '\n' | median
+  local i
+  { echo '\timing on'; for i in $(seq 0 "$QREPS"); do echo "$1"; done; } \
+    | ff_as_pg "$PSQL" -X -q -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB -o /dev/null 2>&1 \
+    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 | median
 }
 declare -a QS=(
   "SELECT * FROM rpc_metrics_hourly WHERE rpc = 'rpc_07' AND hour >= now() - interval '24 hours'"
@@ -100,6 +117,14 @@ declare -a QS=(
   "SELECT * FROM rpc_metrics_hourly WHERE rpc = 'rpc_07'"
   "SELECT * FROM rpc_metrics_hourly"
 )
-for q in "${QS[@]}"; do printf '%10s ms  %s\n' "$(qtime "$q;")" "$q"; done
+# xtime SQL: median server execution time (EXPLAIN ANALYZE, no row transfer) in one session
+xtime() {
+  local i
+  { for i in $(seq 0 "$QREPS"); do echo "EXPLAIN (ANALYZE, TIMING OFF) $1"; done; } \
+    | ff_as_pg "$PSQL" -X -q -At -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB 2>&1 \
+    | sed -n 's/^Execution Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 | median
+}
+echo "    server ms   client ms  query (server: EXPLAIN ANALYZE execution; client: psql round trip incl. rows)"
+for q in "${QS[@]}"; do printf '%12s %11s  %s\n' "$(xtime "$q;")" "$(qtime "$q;")" "$q"; done
 sql "$FF_BENCH_HOST_SHM" -c "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) || ' for rpc_metrics, avg sketch ' || (SELECT round(avg(octet_length(sketch))) FROM rpc_metrics) || ' bytes' FROM pg_inherits WHERE inhparent = 'rpc_metrics'::regclass"
 rm -rf "$W"
