@@ -77,7 +77,7 @@ CREATE TABLE rpc_metrics_rollup (
   total_ms  float8 NOT NULL,
   max_ms    float8 NOT NULL,
   sketch    bytea,
-  quantiles float8[],               -- {p50, p95, p99} of sketch, kept by a trigger
+  quantiles float8[],               -- {p50, p95, p99} of sketch, stored by the triggers
   PRIMARY KEY (rpc, hour)
 );
 CREATE INDEX rpc_metrics_rollup_hour_idx ON rpc_metrics_rollup (hour);
@@ -85,28 +85,26 @@ ALTER TABLE rpc_metrics_rollup ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE rpc_metrics_rollup IS
   'rpc_metrics summed per (rpc, UTC hour); maintained by triggers, read by rpc_metrics_hourly';
 
--- Closed hours are read without decoding their sketch: quantiles are stored.
-CREATE FUNCTION _ff_metrics_rollup_q() RETURNS trigger
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  NEW.quantiles := @extschema@.ff_sketch_quantiles(NEW.sketch, '{0.5,0.95,0.99}'::float8[]);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER rpc_metrics_rollup_q BEFORE INSERT OR UPDATE OF sketch ON rpc_metrics_rollup
-  FOR EACH ROW EXECUTE FUNCTION _ff_metrics_rollup_q();
-
+-- Closed hours are read without decoding their sketch: every write below also
+-- stores quantiles = {p50, p95, p99} of the row's sketch.
 -- Rows added to rpc_metrics are added to their hours.
 CREATE FUNCTION _ff_metrics_rollup_ins() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  INSERT INTO @extschema@.rpc_metrics_rollup AS r (rpc, hour, calls, errors, total_ms, max_ms, sketch)
-  SELECT n.rpc, @extschema@._ff_metrics_hour(n.bucket_start), sum(n.calls), sum(n.errors), sum(n.total_ms),
-         max(n.max_ms), @extschema@.ff_sketch_merge(n.sketch)
-  FROM ff_new_rows n GROUP BY 1, 2 ORDER BY 1, 2
+  INSERT INTO @extschema@.rpc_metrics_rollup AS r (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
+  SELECT a.rpc, a.hour, a.calls, a.errors, a.total_ms, a.max_ms, a.sketch,
+         @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
+  FROM (SELECT n.rpc, @extschema@._ff_metrics_hour(n.bucket_start) AS hour, sum(n.calls) AS calls,
+               sum(n.errors) AS errors, sum(n.total_ms) AS total_ms, max(n.max_ms) AS max_ms,
+               @extschema@.ff_sketch_merge(n.sketch) AS sketch
+        FROM ff_new_rows n GROUP BY 1, 2) a
+  ORDER BY 1, 2
   ON CONFLICT (rpc, hour) DO UPDATE
     SET calls = r.calls + excluded.calls, errors = r.errors + excluded.errors,
         total_ms = r.total_ms + excluded.total_ms, max_ms = greatest(r.max_ms, excluded.max_ms),
-        sketch = @extschema@.ff_sketch_union(r.sketch, excluded.sketch);
+        sketch = @extschema@.ff_sketch_union(r.sketch, excluded.sketch),
+        quantiles = @extschema@.ff_sketch_quantiles(@extschema@.ff_sketch_union(r.sketch, excluded.sketch),
+                                                     '{0.5,0.95,0.99}'::float8[]);
   RETURN NULL;
 END $$;
 
@@ -117,13 +115,14 @@ BEGIN
   DELETE FROM @extschema@.rpc_metrics_rollup r
   USING jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
   WHERE r.rpc = k.rpc AND r.hour = k.hour;
-  INSERT INTO @extschema@.rpc_metrics_rollup (rpc, hour, calls, errors, total_ms, max_ms, sketch)
-  SELECT m.rpc, k.hour, sum(m.calls), sum(m.errors), sum(m.total_ms), max(m.max_ms),
-         @extschema@.ff_sketch_merge(m.sketch)
-  FROM jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
-  JOIN @extschema@.rpc_metrics m
-    ON m.rpc = k.rpc AND m.bucket_start >= k.hour AND m.bucket_start < k.hour + interval '1 hour'
-  GROUP BY 1, 2;
+  INSERT INTO @extschema@.rpc_metrics_rollup (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
+  SELECT a.*, @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
+  FROM (SELECT m.rpc, k.hour, sum(m.calls) AS calls, sum(m.errors) AS errors, sum(m.total_ms) AS total_ms,
+               max(m.max_ms) AS max_ms, @extschema@.ff_sketch_merge(m.sketch) AS sketch
+        FROM jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
+        JOIN @extschema@.rpc_metrics m
+          ON m.rpc = k.rpc AND m.bucket_start >= k.hour AND m.bucket_start < k.hour + interval '1 hour'
+        GROUP BY 1, 2) a;
 END $$;
 CREATE FUNCTION _ff_metrics_rollup_del() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
