@@ -1,7 +1,7 @@
 -- RPC metrics in table mode (feed_fusion not preloaded): one aggregate row per call,
 -- the same view and accuracy; tracked successes recorded, failures cannot be.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 SET LOCAL client_min_messages = warning;
 
 SELECT is((SELECT mode FROM ff_status() WHERE component = 'metrics'), 'table', 'metrics run in table mode');
@@ -52,8 +52,10 @@ ROLLBACK TO SAVEPOINT ro;
 -- Permissions and bad input are the same as in shared-memory mode.
 SELECT throws_ok($$SELECT _log_rpc('', 1)$$, '22023', NULL, 'empty name: 22023');
 SELECT tests.login_as('authenticated', tests.uid(2));
+SELECT lives_ok($$SELECT _log_rpc('tbl_auth', 1)$$, 'authenticated logs in table mode (row written as the owner)');
 SELECT throws_ok($$SELECT count(*) FROM rpc_metrics$$, '42501', NULL, 'authenticated cannot read rpc_metrics');
 SELECT tests.reset();
+SELECT is((SELECT calls FROM rpc_metrics_hourly WHERE rpc = 'tbl_auth'), 1::bigint, 'the app''s call is in the view');
 
 SELECT * FROM finish();
 ROLLBACK;
