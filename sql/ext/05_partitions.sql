@@ -114,6 +114,8 @@ BEGIN
                    pm, parent) INTO cfg;
     UPDATE @extschema@._ff_partman_config SET config = cfg WHERE parent_table = c.parent_table;
   END LOOP;
+  -- the hourly metrics rollup follows rpc_metrics' retention (defined in 50_metrics.sql)
+  PERFORM @extschema@._ff_metrics_prune_rollup();
   PERFORM set_config('search_path', p_caller_path, false);
 END $$;
 
