@@ -759,7 +759,7 @@ home_for_impl(PG_FUNCTION_ARGS)
 	if (!superuser() && !(OidIsValid(svc) && has_privs_of_role(GetUserId(), svc)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function feed_fusion_home_for"),
+				 errmsg("feed_fusion_home_for is for service_role only"),
 				 errdetail("Only service_role may read another user's feed.")));
 	limit = check_limit(fcinfo, 3);
 	canonical_lane(fcinfo, 1, &lane);
