@@ -107,7 +107,7 @@ ff_feed_init(void)
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("feed_fusion.feed_merge_max_follows",
 							"Follow count up to which feed_network_strategy=auto merges per-entity scans.",
-							NULL, &ff_feed_merge_max_follows, 256, 0, 100000,
+							NULL, &ff_feed_merge_max_follows, 500, 0, 100000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 

@@ -39,7 +39,7 @@
 #include "feed.h"
 
 int			ff_feed_network_strategy = 0;
-int			ff_feed_merge_max_follows = 256;
+int			ff_feed_merge_max_follows = 500;
 
 static SPIPlanPtr plans[FP_COUNT];
 static char *plans_schema = NULL;
@@ -184,10 +184,10 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 				*nargs = 1;
 				*types = t;
 				return psprintf("SELECT a.f, a.o, a.f || a.o, cardinality(a.f) FROM (SELECT"
-								" ARRAY(SELECT fo.entity_id FROM %s fo JOIN %s en ON en.id = fo.entity_id"
-								"       WHERE fo.follower_user_id = $1 AND en.owner_user_id <> $1 ORDER BY 1) AS f,"
-								" ARRAY(SELECT en.id FROM %s en WHERE en.owner_user_id = $1 ORDER BY 1) AS o) a",
-								follows, entities, entities);
+								" ARRAY(SELECT fo.entity_id FROM %s fo WHERE fo.follower_user_id = $1"
+								"       AND fo.entity_id <> ALL (o.o) ORDER BY 1) AS f, o.o"
+								" FROM (SELECT ARRAY(SELECT en.id FROM %s en WHERE en.owner_user_id = $1 ORDER BY 1) AS o) o) a",
+								follows, entities);
 			}
 		case FP_NBA:
 			{
