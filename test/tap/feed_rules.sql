@@ -3,7 +3,7 @@
 BEGIN;
 \set QUIET 1
 \ir feed_fixture.inc
-SELECT plan(27);
+SELECT plan(30);
 
 -- A: seller rule with a known answer.  Lane tnet: network only (weights 1/0/0).
 -- viewer 3 follows entity A = uid(3001); discover has B = uid(3002).  Scores ~ base_score.
@@ -114,6 +114,24 @@ SELECT tests.login_as('service_role', NULL);
 SELECT is((SELECT array_agg(item_kind || item_id ORDER BY n) FROM tests.ff_walk_for(tests.uid(1), 'shop', 20)),
           :'mine_seq'::text[], 'home_for(viewer) = that viewer''s home feed');
 SELECT is((SELECT count(*)::int FROM feed_fusion_home_for(NULL, 'following', NULL, 10)), 0, 'home_for(NULL) is anonymous');
+SELECT tests.reset();
+
+-- H: old partitions are reached when recent ones run dry (look-back widening)
+INSERT INTO entities (id, owner_user_id, kind, handle) VALUES (tests.uid(6001), tests.uid(601), 'business', 'old');
+INSERT INTO follows VALUES (tests.uid(6), tests.uid(6001));
+INSERT INTO posts (id, author_entity_id, base_score, created_at) OVERRIDING SYSTEM VALUE VALUES
+  (700001, tests.uid(6001), 0.5, now() - interval '1 day'), (700002, tests.uid(6001), 1.0, now() - interval '40 days'),
+  (700003, tests.uid(6001), 1.0, now() - interval '200 days'), (700004, tests.uid(6001), 0.01, now() - interval '2 hours');
+SELECT tests.login_as('authenticated', tests.uid(6));
+SELECT is((SELECT array_agg(item_id ORDER BY n) FROM tests.ff_walk('following', 2) WHERE source = 'network'),
+          ARRAY[700001, 700004, 700002, 700003]::bigint[], 'network reaches posts 40 and 200 days old, in score order');
+-- I: both network strategies give the same sequence
+SELECT tests.login_as('authenticated', tests.uid(1));
+SET LOCAL feed_fusion.feed_network_strategy = 'filter';
+SELECT ff_seq AS seq_filter FROM tests.ff_seq('for_you', 20) \gset
+SET LOCAL feed_fusion.feed_network_strategy = 'merge';
+SELECT is(tests.ff_seq('for_you', 20), :'seq_filter'::text[], 'network strategies merge and filter agree');
+SELECT is(current_setting('feed_fusion.feed_network_strategy'), 'merge', 'strategy GUC is settable');
 SELECT tests.reset();
 
 -- G: p_limit validation
