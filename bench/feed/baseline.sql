@@ -55,7 +55,7 @@ BEGIN
           SELECT p.kind, p.id, p.author_entity_id AS ent, 0 AS t,
                  p.base_score * exp(-extract(epoch FROM p_as_of - p.created_at) / 172800) AS sc
           FROM posts p
-          WHERE p.deleted_at IS NULL AND p.created_at <= p_as_of AND p.author_entity_id = ANY (fol)
+          WHERE p.deleted_at IS NULL AND p.created_at <= p_as_of AND p.author_entity_id IN (SELECT unnest(fol))
             AND NOT EXISTS (SELECT 1 FROM feed_hides x WHERE x.user_id = p_viewer AND x.item_kind = 'post' AND x.item_id = p.id)
           ORDER BY sc DESC, p.id DESC LIMIT need) a
         UNION ALL
@@ -63,7 +63,7 @@ BEGIN
           SELECT 'event', e.id, e.host_entity_id, 2,
                  e.base_score * exp(-extract(epoch FROM p_as_of - e.created_at) / 172800) AS sc
           FROM events e
-          WHERE e.ends_at > p_as_of AND e.created_at <= p_as_of AND e.host_entity_id = ANY (fol)
+          WHERE e.ends_at > p_as_of AND e.created_at <= p_as_of AND e.host_entity_id IN (SELECT unnest(fol))
             AND NOT EXISTS (SELECT 1 FROM feed_hides x WHERE x.user_id = p_viewer AND x.item_kind = 'event' AND x.item_id = e.id)
           ORDER BY sc DESC, e.id DESC LIMIT need) b) c;
   -- discover
@@ -75,7 +75,7 @@ BEGIN
                  p.base_score * exp(-extract(epoch FROM p_as_of - p.created_at) / 172800) AS sc
           FROM posts p
           WHERE p.deleted_at IS NULL AND p.created_at <= p_as_of
-            AND p.author_entity_id <> ALL (fol) AND p.author_entity_id <> ALL (own)
+            AND p.author_entity_id NOT IN (SELECT unnest(fol || own))
             AND (p_reels OR p.kind <> 'reel')
             AND NOT EXISTS (SELECT 1 FROM feed_hides x WHERE x.user_id = p_viewer AND x.item_kind = 'post' AND x.item_id = p.id)
           ORDER BY sc DESC, p.id DESC LIMIT need) a
@@ -85,7 +85,7 @@ BEGIN
                  e.base_score * exp(-extract(epoch FROM p_as_of - e.created_at) / 172800) AS sc
           FROM events e
           WHERE e.ends_at > p_as_of AND e.created_at <= p_as_of
-            AND e.host_entity_id <> ALL (fol) AND e.host_entity_id <> ALL (own)
+            AND e.host_entity_id NOT IN (SELECT unnest(fol || own))
             AND NOT EXISTS (SELECT 1 FROM feed_hides x WHERE x.user_id = p_viewer AND x.item_kind = 'event' AND x.item_id = e.id)
           ORDER BY sc DESC, e.id DESC LIMIT need) b) c;
   -- listings
@@ -96,7 +96,7 @@ BEGIN
     FROM (SELECT l.id, l.seller_entity_id AS ent,
                  l.base_score * exp(-extract(epoch FROM p_as_of - l.created_at) / 172800) AS sc
           FROM listings l
-          WHERE l.status = 'active' AND l.created_at <= p_as_of AND l.seller_entity_id <> ALL (own)
+          WHERE l.status = 'active' AND l.created_at <= p_as_of AND l.seller_entity_id NOT IN (SELECT unnest(own))
             AND NOT EXISTS (SELECT 1 FROM feed_hides x WHERE x.user_id = p_viewer AND x.item_kind = 'listing' AND x.item_id = l.id)
             AND NOT EXISTS (SELECT 1 FROM shopping_cart_items ci WHERE ci.user_id = p_viewer AND ci.listing_id = l.id)
           ORDER BY sc DESC, l.id DESC LIMIT need) c;
