@@ -97,7 +97,9 @@ put_varint(Buf *b, uint64 v)
 static void
 put_zigzag(Buf *b, int64 v)
 {
-	put_varint(b, ((uint64) v << 1) ^ (uint64) (v >> 63));
+	uint64		u = (uint64) v;
+
+	put_varint(b, (u << 1) ^ (v < 0 ? ~UINT64CONST(0) : UINT64CONST(0)));
 }
 
 /* 64 bits, big-endian. */

@@ -30,7 +30,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -248,7 +247,7 @@ ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const FeedPos *pos,
 	s->horizon = 7.0;			/* 14 days of created_at */
 	if (pos == NULL || !pos->started)
 	{
-		s->bound_key = get_float8_infinity();
+		s->bound_key = INFINITY;
 		s->bound_ts = q->as_of;
 		s->bound_id = PG_INT64_MAX;
 	}
@@ -276,7 +275,7 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 	SPIPlanPtr	plan = ff_feed_plan(s->plan, schema);
 	Datum		vals[HOME_NARGS];
 	char		nulls[HOME_NARGS];
-	double		lo_key = -get_float8_infinity();
+	double		lo_key = -INFINITY;
 	bool		bounded = false;
 	int			rc,
 				i,
