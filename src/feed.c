@@ -1,14 +1,819 @@
 /*
- * feed.c — placeholder until the feed component lands (see its issue).
- * What: the module init hook _PG_init calls.  Why: keeps init.c stable while
- * components are built in parallel.  Locking: none yet.
+ * feed.c — the feed ranker: feed_fusion_home / _home_for / _profile (SPEC §5).
+ *
+ * What: a deterministic blend of three source streams (network, discover,
+ *       listings; see feed_sources.c) into one sequence per (viewer, lane, as-of
+ *       time), served in pages with signed cursors (feed_cursor.c).  Rules, per slot
+ *       k (1-based over the whole sequence):
+ *        1. the non-empty, cap-permitted source with the largest deficit
+ *           w_s*k - taken_s wins (ties within 1e-9: higher head score, then the
+ *           order network, discover, listings);
+ *        2. listing cap: a listing may take slot k only if the previous
+ *           window_size-1 items hold fewer than floor(listing_cap*window_size)
+ *           listings (so every window of window_size items respects the cap);
+ *           when only listings remain and the cap blocks them, the feed ends;
+ *        3. seller rule: if the winner's entity equals the previous item's, the
+ *           best-scoring head of another eligible source with a different entity
+ *           takes the slot instead (taken counts go to that source), unless the
+ *           winner's score exceeds it by at least dedup_delta; the passed-over item
+ *           stays at the head of its source;
+ *        4. dry sources are skipped (backfill); the feed ends when none can serve.
+ *       Each source is consumed strictly in its own order, so its position is one
+ *       (rank_key, id, table) triple; the cursor after a row carries as-of time, k,
+ *       taken counts, the last window_size-1 listing flags, the last entity and the
+ *       three positions.  Pages are therefore slices of one sequence, whatever
+ *       p_limit is.  The row cursor is NULL on the feed's last row (the ranker
+ *       looks one item ahead).
+ * Why:  everything is index-driven and bounded by the page: a page reads about
+ *       page-size rows per source plus one look-ahead item.
+ * Privileges: the data work runs with the extension owner's rights (like a
+ *       SECURITY DEFINER function), switched in C around fixed, parameterized
+ *       queries that filter explicitly by the viewer (hides and cart rows of the
+ *       viewer only, live rows only), so anon can get a feed without table grants
+ *       and nobody sees another user's hides/cart.  The secret table is readable by
+ *       the owner only.  feed_fusion_home_for checks service_role (or superuser).
+ * Locking: none beyond the AccessShareLocks of the read queries; works in READ ONLY
+ *       transactions and on standbys.
  */
 #include "postgres.h"
 
-#include "feed_fusion.h"
+#include <math.h>
 
-/* Nothing to register yet. */
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "feed_fusion.h"
+#include "feed.h"
+
+PG_FUNCTION_INFO_V1(feed_fusion_home);
+PG_FUNCTION_INFO_V1(feed_fusion_home_for);
+PG_FUNCTION_INFO_V1(feed_fusion_profile);
+PG_FUNCTION_INFO_V1(_ff_feed_random_secret);
+
+static const char *const source_names[FF_NSOURCES] = {"network", "discover", "listings"};
+static const char *const kind_names[4] = {"post", "reel", "listing", "event"};
+
+static const struct config_enum_entry strategy_options[] = {
+	{"auto", 0, false},
+	{"merge", 1, false},
+	{"filter", 2, false},
+	{NULL, 0, false}
+};
+
+/* Lane configuration, read per call from feed_lanes. */
+typedef struct Lane
+{
+	char		name[NAMEDATALEN + 1];
+	double		w[FF_NSOURCES];
+	double		cap;
+	int			window;
+	double		delta;
+	int			max_listings;	/* floor(cap * window) */
+} Lane;
+
+/* A source: up to three table streams merged in (key DESC, id DESC, tbl ASC). */
+typedef struct Source
+{
+	int			nstreams;
+	FeedStream	streams[3];
+	bool		dry;
+} Source;
+
+/* Register the feed's GUCs. */
 void
 ff_feed_init(void)
 {
+	DefineCustomEnumVariable("feed_fusion.feed_network_strategy",
+							 "How the network source reads followed entities' items.",
+							 "merge: one index scan per followed entity, merged; filter: the global "
+							 "rank order filtered by the followed set; auto: merge up to "
+							 "feed_fusion.feed_merge_max_follows follows.",
+							 &ff_feed_network_strategy, 0, strategy_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("feed_fusion.feed_merge_max_follows",
+							"Follow count up to which feed_network_strategy=auto merges per-entity scans.",
+							NULL, &ff_feed_merge_max_follows, 500, 0, 100000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/* Owner of the installed extension (its rights read the tables and the secret). */
+Oid
+ff_feed_extension_owner(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("feed_fusion"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension feed_fusion is not installed in this database")));
+	return owner;
+}
+
+/* Validate p_limit (1..100). */
+static int
+check_limit(FunctionCallInfo fcinfo, int argno)
+{
+	int			limit;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_limit must not be NULL"),
+				 errhint("Pass a page size between 1 and 100.")));
+	limit = PG_GETARG_INT32(argno);
+	if (limit < 1 || limit > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_limit must be between 1 and 100, got %d", limit)));
+	return limit;
+}
+
+/* Canonical lane name (legacy aliases mapped), validated for shape. */
+static void
+canonical_lane(FunctionCallInfo fcinfo, int argno, Lane *lane)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feed lane must not be NULL"),
+				 errhint("Use one of the lanes in feed_lanes, e.g. for_you, following or shop.")));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(s, "combined") == 0)
+		s = "for_you";
+	else if (strcmp(s, "personal") == 0)
+		s = "following";
+	if (strlen(s) > NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown feed lane \"%.*s...\"", 40, s)));
+	strlcpy(lane->name, s, sizeof(lane->name));
+}
+
+/* Read the lane's weights, cap, window and dedup_delta; unknown lane → 22023. */
+static void
+load_lane(const char *schema, Lane *lane)
+{
+	Datum		arg = CStringGetTextDatum(lane->name);
+	int			rc = SPI_execute_plan(ff_feed_plan(FP_LANE, schema), &arg, NULL, true, 1);
+	TupleDesc	td;
+	HeapTuple	tup;
+	bool		isnull;
+	int			s;
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "feed_fusion: lane query failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown feed lane \"%s\"", lane->name),
+				 errhint("Use a lane listed in feed_lanes (for_you, following, shop; legacy: combined, personal).")));
+	td = SPI_tuptable->tupdesc;
+	tup = SPI_tuptable->vals[0];
+	for (s = 0; s < FF_NSOURCES; s++)
+		lane->w[s] = DatumGetFloat8(SPI_getbinval(tup, td, s + 1, &isnull));
+	lane->cap = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
+	lane->window = DatumGetInt32(SPI_getbinval(tup, td, 5, &isnull));
+	lane->delta = DatumGetFloat8(SPI_getbinval(tup, td, 6, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	lane->max_listings = (int) floor(lane->cap * lane->window + 1e-9);
+	if (lane->window - 1 > FF_MAX_WINDOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("feed lane \"%s\" has window_size %d; at most %d is supported",
+						lane->name, lane->window, FF_MAX_WINDOW + 1)));
+}
+
+/* The per-database cursor secret (copied into `mcxt`). */
+static bytea *
+load_secret(const char *schema, MemoryContext mcxt)
+{
+	int			rc = SPI_execute_plan(ff_feed_plan(FP_SECRET, schema), NULL, NULL, true, 1);
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
+	bytea	   *out = NULL;
+
+	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(mcxt);
+
+		out = DatumGetByteaPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+	if (rc == SPI_OK_SELECT)
+		SPI_freetuptable(SPI_tuptable);
+	if (out == NULL || VARSIZE_ANY_EXHDR(out) < 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("feed cursor secret is missing"),
+				 errhint("Run SELECT %s() as the extension owner.", ff_qualify(schema, "ff_feed_rotate_secret"))));
+	return out;
+}
+
+/* Followed / own / excluded entity arrays of the viewer (copied into q->mcxt). */
+static void
+load_viewer(const char *schema, FeedQuery *q)
+{
+	MemoryContext old;
+
+	if (q->has_viewer)
+	{
+		Datum		arg = UUIDPGetDatum(&q->viewer);
+		int			rc = SPI_execute_plan(ff_feed_plan(FP_VIEWER, schema), &arg, NULL, true, 1);
+		TupleDesc	td;
+		HeapTuple	tup;
+		bool		isnull;
+
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "feed_fusion: viewer query failed");
+		td = SPI_tuptable->tupdesc;
+		tup = SPI_tuptable->vals[0];
+		old = MemoryContextSwitchTo(q->mcxt);
+		q->followed = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 1, &isnull)));
+		q->own = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 2, &isnull)));
+		q->excluded = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 3, &isnull)));
+		MemoryContextSwitchTo(old);
+		q->nfollowed = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	else
+	{
+		old = MemoryContextSwitchTo(q->mcxt);
+		q->followed = q->own = q->excluded =
+			PointerGetDatum(construct_empty_array(UUIDOID));
+		MemoryContextSwitchTo(old);
+		q->nfollowed = 0;
+	}
+}
+
+/* Stream order: is a before b?  (key DESC, id DESC, tbl ASC) */
+static bool
+item_before(const FeedItem *a, const FeedItem *b, bool profile)
+{
+	if (profile)
+	{
+		if (a->created_at != b->created_at)
+			return a->created_at > b->created_at;
+	}
+	else if (a->key != b->key)
+		return a->key > b->key;
+	if (a->id != b->id)
+		return a->id > b->id;
+	return a->tbl < b->tbl;
+}
+
+/* Head of a source (best of its streams' heads), or NULL when dry; *which = stream. */
+static FeedItem *
+source_head(Source *src, FeedQuery *q, const char *schema, int *which)
+{
+	FeedItem   *best = NULL;
+	int			i;
+
+	if (src->dry)
+		return NULL;
+	for (i = 0; i < src->nstreams; i++)
+	{
+		FeedItem   *h = ff_stream_head(&src->streams[i], q, schema);
+
+		if (h && (best == NULL || item_before(h, best, src->streams[i].profile)))
+		{
+			best = h;
+			*which = i;
+		}
+	}
+	if (best == NULL)
+		src->dry = true;
+	return best;
+}
+
+/* Number of listings among the last nwin items. */
+static int
+window_listings(const FeedState *st)
+{
+	int			i,
+				n = 0;
+
+	for (i = 0; i < st->nwin; i++)
+		if (st->win[i / 8] & (1 << (i % 8)))
+			n++;
+	return n;
+}
+
+/* Push one item's listing flag into the window history. */
+static void
+window_push(FeedState *st, bool listing)
+{
+	int			i;
+
+	for (i = st->nwin - 1; i >= 1; i--)
+	{
+		bool		prev = (st->win[(i - 1) / 8] & (1 << ((i - 1) % 8))) != 0;
+
+		if (prev)
+			st->win[i / 8] |= (1 << (i % 8));
+		else
+			st->win[i / 8] &= ~(1 << (i % 8));
+	}
+	if (st->nwin > 0)
+	{
+		if (listing)
+			st->win[0] |= 1;
+		else
+			st->win[0] &= ~1;
+	}
+}
+
+/* Resize the window history to the lane's current window (config may change). */
+static void
+window_fit(FeedState *st, int nwin)
+{
+	int			i;
+
+	for (i = nwin; i < st->nwin && i < FF_MAX_WINDOW; i++)
+		st->win[i / 8] &= ~(1 << (i % 8));
+	for (i = st->nwin; i < nwin; i++)
+		st->win[i / 8] &= ~(1 << (i % 8));
+	st->nwin = nwin;
+}
+
+/* Blend rule for slot k+1: returns the item (consumed) and its source, or NULL at the end. */
+static FeedItem *
+blend_step(FeedState *st, const Lane *lane, Source *src, FeedQuery *q, const char *schema,
+		   int *src_out)
+{
+	FeedItem   *head[FF_NSOURCES];
+	int			which[FF_NSOURCES] = {0, 0, 0};
+	bool		eligible[FF_NSOURCES];
+	double		kk = (double) (st->k + 1);
+	int			s,
+				best = -1;
+	FeedItem   *it;
+	FeedStream *fs;
+
+	for (s = 0; s < FF_NSOURCES; s++)
+	{
+		head[s] = source_head(&src[s], q, schema, &which[s]);
+		if (head[s] == NULL)
+			st->pos[s].dry = true;
+		eligible[s] = head[s] != NULL;
+	}
+	if (eligible[FF_SRC_LISTINGS] && window_listings(st) + 1 > lane->max_listings)
+		eligible[FF_SRC_LISTINGS] = false;
+
+	/* rule 1: largest deficit, ties by head score then source order */
+	for (s = 0; s < FF_NSOURCES; s++)
+	{
+		if (!eligible[s])
+			continue;
+		if (best < 0)
+			best = s;
+		else
+		{
+			double		ds = lane->w[s] * kk - st->taken[s];
+			double		db = lane->w[best] * kk - st->taken[best];
+
+			if (ds > db + 1e-9 || (fabs(ds - db) <= 1e-9 && head[s]->key > head[best]->key))
+				best = s;
+		}
+	}
+	if (best < 0)
+		return NULL;
+
+	/* rule 3: seller rule against the previous item's entity */
+	if (st->has_last && memcmp(head[best]->entity.data, st->last_entity.data, UUID_LEN) == 0)
+	{
+		int			alt = -1;
+
+		for (s = 0; s < FF_NSOURCES; s++)
+		{
+			if (s == best || !eligible[s] ||
+				memcmp(head[s]->entity.data, st->last_entity.data, UUID_LEN) == 0)
+				continue;
+			if (alt < 0 || head[s]->key > head[alt]->key)
+				alt = s;
+		}
+		if (alt >= 0 &&
+			!(exp(head[best]->key - q->as_of_key) - exp(head[alt]->key - q->as_of_key) >= lane->delta))
+			best = alt;
+	}
+
+	/* consume */
+	it = head[best];
+	fs = &src[best].streams[which[best]];
+	fs->next++;
+	st->k++;
+	st->taken[best]++;
+	st->has_last = true;
+	memcpy(st->last_entity.data, it->entity.data, UUID_LEN);
+	window_push(st, best == FF_SRC_LISTINGS);
+	st->pos[best].started = true;
+	st->pos[best].key = it->key;
+	st->pos[best].ts = it->created_at;
+	st->pos[best].id = it->id;
+	st->pos[best].tbl = it->tbl;
+	*src_out = best;
+	return it;
+}
+
+/* Append one output row to the materialized result. */
+static void
+emit_row(ReturnSetInfo *rsinfo, int64 pos, const FeedItem *it, const char *source,
+		 double as_of_key, const char *cursor)
+{
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+	values[0] = Int32GetDatum((int32) pos);
+	values[1] = CStringGetTextDatum(kind_names[it->kind & 3]);
+	values[2] = Int64GetDatum(it->id);
+	values[3] = UUIDPGetDatum(&it->entity);
+	values[4] = CStringGetTextDatum(source);
+	values[5] = Float8GetDatum(exp(it->key - as_of_key));
+	values[6] = TimestampTzGetDatum(it->created_at);
+	if (cursor)
+		values[7] = CStringGetTextDatum(cursor);
+	else
+	{
+		values[7] = (Datum) 0;
+		nulls[7] = true;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* epoch(ts) / 172800: the rank_key scale of a timestamp. */
+static double
+ts_key(TimestampTz ts)
+{
+	return ((double) ts / USECS_PER_SEC +
+			(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) / 172800.0;
+}
+
+/*
+ * Per-stream batch: limit + 1 rows, the most one source can serve in a page (with the
+ * look-ahead item), so each stream runs one query per page.  A smaller first batch
+ * (the source's share) was measured slower: a network refill repeats all the per-entity
+ * index descents, which cost far more than the extra index-only rows.
+ */
+static int
+page_batch(int limit)
+{
+	return limit + 1;
+}
+
+/* Serve one home page; runs as the extension owner inside SPI. */
+static void
+home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, Lane *lane,
+		  const char *cursor, int limit, MemoryContext work)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FeedState	st;
+	FeedQuery	q;
+	Source		src[FF_NSOURCES];
+	bytea	   *secret;
+	bool		shop_blend;
+	bool		is_std = strcmp(lane->name, "for_you") == 0 || strcmp(lane->name, "following") == 0;
+	int			s,
+				emitted = 0;
+	FeedItem	pending;
+	int			pending_src = -1;
+	FeedState	pending_st;
+
+	load_lane(schema, lane);
+	secret = load_secret(schema, work);
+	if (cursor)
+		ff_cursor_decode(cursor, &st, FF_FUNC_HOME, secret, lane->name, viewer, NULL);
+	else
+	{
+		memset(&st, 0, sizeof(st));
+		st.func = FF_FUNC_HOME;
+		st.as_of = GetCurrentStatementStartTimestamp();
+		st.nwin = lane->window - 1;
+	}
+	window_fit(&st, lane->window - 1);
+
+	/* anonymous viewers have no network: `following` is empty for them */
+	if (viewer == NULL && strcmp(lane->name, "following") == 0)
+		return;
+
+	memset(&q, 0, sizeof(q));
+	q.mcxt = work;
+	q.as_of = st.as_of;
+	q.as_of_key = ts_key(st.as_of);
+	q.has_viewer = viewer != NULL;
+	if (viewer)
+		q.viewer = *viewer;
+	load_viewer(schema, &q);
+	q.reels_ok = ff_flag_enabled_for("discover_reels", viewer, true);
+	shop_blend = is_std ? ff_flag_enabled_for("feed_shop_blend", viewer, true) : true;
+
+	memset(src, 0, sizeof(src));
+	/* network */
+	if (q.has_viewer && q.nfollowed > 0)
+	{
+		bool		merge = ff_feed_network_strategy == 1 ||
+			(ff_feed_network_strategy == 0 && q.nfollowed <= ff_feed_merge_max_follows);
+		int			b = page_batch(limit);
+
+		src[0].nstreams = 2;
+		ff_stream_init(&src[0].streams[0], merge ? FP_NET_POSTS_MERGE : FP_NET_POSTS_FILTER,
+					   FF_TBL_POSTS, &st.pos[0], &q, b);
+		ff_stream_init(&src[0].streams[1], merge ? FP_NET_EVENTS_MERGE : FP_NET_EVENTS_FILTER,
+					   FF_TBL_EVENTS, &st.pos[0], &q, b);
+	}
+	/* discover */
+	src[1].nstreams = 2;
+	ff_stream_init(&src[1].streams[0], FP_DISC_POSTS, FF_TBL_POSTS, &st.pos[1], &q,
+				   page_batch(limit));
+	ff_stream_init(&src[1].streams[1], FP_DISC_EVENTS, FF_TBL_EVENTS, &st.pos[1], &q,
+				   page_batch(limit));
+	/* listings */
+	if (shop_blend)
+	{
+		src[2].nstreams = 1;
+		ff_stream_init(&src[2].streams[0], FP_LISTINGS, FF_TBL_LISTINGS, &st.pos[2], &q,
+					   page_batch(limit));
+	}
+	for (s = 0; s < FF_NSOURCES; s++)
+		src[s].dry = st.pos[s].dry || src[s].nstreams == 0;
+
+	/* produce limit items plus one look-ahead that decides the last row's cursor */
+	for (;;)
+	{
+		int			which_src;
+		FeedItem   *it = blend_step(&st, lane, src, &q, schema, &which_src);
+
+		if (pending_src >= 0)
+		{
+			char	   *c = it ? ff_cursor_encode(&pending_st, secret, lane->name, viewer, NULL) : NULL;
+
+			emit_row(rsinfo, pending_st.k, &pending, source_names[pending_src], q.as_of_key, c);
+			emitted++;
+			pending_src = -1;
+		}
+		if (it == NULL || emitted >= limit)
+			break;
+		pending = *it;
+		pending_src = which_src;
+		pending_st = st;
+	}
+}
+
+/* Serve one profile page; runs as the extension owner inside SPI. */
+static void
+profile_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer,
+			 const pg_uuid_t *entity, const char *cursor, int limit, MemoryContext work)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FeedState	st;
+	FeedQuery	q;
+	Source		src;
+	bytea	   *secret = load_secret(schema, work);
+	int			emitted = 0;
+	FeedItem	pending;
+	bool		have_pending = false;
+	FeedState	pending_st;
+	int			b = Min(limit + 2, 101);
+
+	if (cursor)
+		ff_cursor_decode(cursor, &st, FF_FUNC_PROFILE, secret, "profile", viewer, entity);
+	else
+	{
+		memset(&st, 0, sizeof(st));
+		st.func = FF_FUNC_PROFILE;
+		st.as_of = GetCurrentStatementStartTimestamp();
+	}
+	memset(&q, 0, sizeof(q));
+	q.mcxt = work;
+	q.as_of = st.as_of;
+	q.as_of_key = ts_key(st.as_of);
+	q.has_viewer = viewer != NULL;
+	if (viewer)
+		q.viewer = *viewer;
+	q.subject = *entity;
+
+	memset(&src, 0, sizeof(src));
+	src.nstreams = 3;
+	src.dry = st.pos[0].dry;
+	ff_stream_init(&src.streams[0], FP_PROF_POSTS, FF_TBL_POSTS, &st.pos[0], &q, b);
+	ff_stream_init(&src.streams[1], FP_PROF_LISTINGS, FF_TBL_LISTINGS, &st.pos[0], &q, b);
+	ff_stream_init(&src.streams[2], FP_PROF_EVENTS, FF_TBL_EVENTS, &st.pos[0], &q, b);
+	for (;;)
+	{
+		int			which = 0;
+		FeedItem   *it = source_head(&src, &q, schema, &which);
+
+		if (it)
+			src.streams[which].next++;
+		else
+			st.pos[0].dry = true;
+		if (have_pending)
+		{
+			char	   *c = it ? ff_cursor_encode(&pending_st, secret, "profile", viewer, entity) : NULL;
+
+			emit_row(rsinfo, pending_st.k, &pending, "profile", q.as_of_key, c);
+			emitted++;
+			have_pending = false;
+		}
+		if (it == NULL || emitted >= limit)
+			break;
+		st.k++;
+		st.pos[0].started = true;
+		st.pos[0].ts = it->created_at;
+		st.pos[0].key = it->key;
+		st.pos[0].id = it->id;
+		st.pos[0].tbl = it->tbl;
+		pending = *it;
+		pending_st = st;
+		have_pending = true;
+	}
+}
+
+typedef enum FeedCall
+{
+	CALL_HOME,
+	CALL_PROFILE
+} FeedCall;
+
+/* The page itself (out of line so PG_TRY's setjmp cannot clobber its locals). */
+static pg_noinline void
+run_feed_body(FunctionCallInfo fcinfo, FeedCall call, const char *schema, const pg_uuid_t *viewer,
+			  Lane *lane, const pg_uuid_t *entity, const char *cursor, int limit, MemoryContext work)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "feed_fusion: SPI_connect failed");
+	ff_feed_plans_reset_if_needed(schema);
+	if (call == CALL_HOME)
+		home_page(fcinfo, schema, viewer, lane, cursor, limit, work);
+	else
+		profile_page(fcinfo, schema, viewer, entity, cursor, limit, work);
+	SPI_finish();
+}
+
+/*
+ * Common frame: materialized SRF, a work context, the extension owner's rights and
+ * SPI around one page.
+ */
+static void
+run_feed(FunctionCallInfo fcinfo, FeedCall call, const pg_uuid_t *viewer, Lane *lane,
+		 const pg_uuid_t *entity, const char *cursor, int limit)
+{
+	char	   *schema = ff_fn_schema(fcinfo);
+	MemoryContext work;
+	Oid			owner = ff_feed_extension_owner();
+	Oid			save_user;
+	int			save_sec;
+
+	InitMaterializedSRF(fcinfo, 0);
+	work = AllocSetContextCreate(CurrentMemoryContext, "feed_fusion page", ALLOCSET_DEFAULT_SIZES);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		run_feed_body(fcinfo, call, schema, viewer, lane, entity, cursor, limit, work);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	MemoryContextDelete(work);
+}
+
+/* Cursor argument as C string, or NULL. */
+static char *
+cursor_arg(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *t;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	t = PG_GETARG_TEXT_PP(argno);
+	if (VARSIZE_ANY_EXHDR(t) > FF_CURSOR_MAX_CHARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid feed cursor"),
+				 errdetail("The cursor is longer than any cursor this server issues.")));
+	return text_to_cstring(t);
+}
+
+/* Body of feed_fusion_home(p_lane, p_cursor, p_limit). */
+static Datum
+home_impl(PG_FUNCTION_ARGS)
+{
+	Lane		lane;
+	pg_uuid_t	viewer;
+	bool		has_viewer = ff_current_user_uuid(&viewer);
+	int			limit = check_limit(fcinfo, 2);
+	char	   *cursor;
+
+	canonical_lane(fcinfo, 0, &lane);
+	cursor = cursor_arg(fcinfo, 1);
+	run_feed(fcinfo, CALL_HOME, has_viewer ? &viewer : NULL, &lane, NULL, cursor, limit);
+	return (Datum) 0;
+}
+
+/* SQL: feed_fusion_home(text, text, int) — the current user's home feed page. */
+Datum
+feed_fusion_home(PG_FUNCTION_ARGS)
+{
+	return ff_tracked_call("feed_fusion_home", home_impl, fcinfo);
+}
+
+/* Body of feed_fusion_home_for(p_viewer, p_lane, p_cursor, p_limit): service_role only. */
+static Datum
+home_for_impl(PG_FUNCTION_ARGS)
+{
+	Lane		lane;
+	pg_uuid_t	viewer;
+	Oid			svc = get_role_oid("service_role", true);
+	int			limit;
+	char	   *cursor;
+
+	if (!superuser() && !(OidIsValid(svc) && has_privs_of_role(GetUserId(), svc)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("feed_fusion_home_for is for service_role only"),
+				 errdetail("Only service_role may read another user's feed.")));
+	limit = check_limit(fcinfo, 3);
+	canonical_lane(fcinfo, 1, &lane);
+	cursor = cursor_arg(fcinfo, 2);
+	if (!PG_ARGISNULL(0))
+		viewer = *PG_GETARG_UUID_P(0);
+	run_feed(fcinfo, CALL_HOME, PG_ARGISNULL(0) ? NULL : &viewer, &lane, NULL, cursor, limit);
+	return (Datum) 0;
+}
+
+/* SQL: feed_fusion_home_for(uuid, text, text, int) — any viewer's feed, for services. */
+Datum
+feed_fusion_home_for(PG_FUNCTION_ARGS)
+{
+	return ff_tracked_call("feed_fusion_home_for", home_for_impl, fcinfo);
+}
+
+/* Body of feed_fusion_profile(p_entity_id, p_cursor, p_limit). */
+static Datum
+profile_impl(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	viewer;
+	pg_uuid_t	entity;
+	bool		has_viewer = ff_current_user_uuid(&viewer);
+	int			limit = check_limit(fcinfo, 2);
+	char	   *cursor;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_entity_id must not be NULL")));
+	entity = *PG_GETARG_UUID_P(0);
+	cursor = cursor_arg(fcinfo, 1);
+	run_feed(fcinfo, CALL_PROFILE, has_viewer ? &viewer : NULL, NULL, &entity, cursor, limit);
+	return (Datum) 0;
+}
+
+/* SQL: feed_fusion_profile(uuid, text, int) — one entity's live items, newest first. */
+Datum
+feed_fusion_profile(PG_FUNCTION_ARGS)
+{
+	return ff_tracked_call("feed_fusion_profile", profile_impl, fcinfo);
+}
+
+/* SQL: _ff_feed_random_secret() — 32 strong random bytes for the cursor secret. */
+Datum
+_ff_feed_random_secret(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = palloc(VARHDRSZ + 32);
+
+	SET_VARSIZE(b, VARHDRSZ + 32);
+	ff_random_fill((uint8 *) VARDATA(b), 32);
+	PG_RETURN_BYTEA_P(b);
 }

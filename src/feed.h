@@ -1,0 +1,147 @@
+/*
+ * feed.h — declarations shared by the feed ranker's files (feed.c, feed_sources.c,
+ * feed_cursor.c, feed_nba.c).  See feed.c for the design note.
+ */
+#ifndef FF_FEED_H
+#define FF_FEED_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/uuid.h"
+
+#define FF_NSOURCES		3		/* network, discover, listings */
+#define FF_SRC_NETWORK	0
+#define FF_SRC_DISCOVER 1
+#define FF_SRC_LISTINGS 2
+
+/* Item kinds as they are stored and returned. */
+#define FF_KIND_POST	0
+#define FF_KIND_REEL	1
+#define FF_KIND_LISTING 2
+#define FF_KIND_EVENT	3
+
+/* Tables, in the order that breaks (key, id) ties inside one stream. */
+#define FF_TBL_POSTS	0
+#define FF_TBL_LISTINGS 1
+#define FF_TBL_EVENTS	2
+
+#define FF_CURSOR_MAX_CHARS 256
+#define FF_CURSOR_VERSION	1
+#define FF_FUNC_HOME		1
+#define FF_FUNC_PROFILE		2
+#define FF_MAX_WINDOW		512 /* window bits carried in a cursor */
+
+/* One candidate item read from a source stream. */
+typedef struct FeedItem
+{
+	int64		id;
+	double		key;			/* rank_key (home) or created_at epoch seconds (profile) */
+	TimestampTz created_at;
+	pg_uuid_t	entity;
+	uint8		kind;			/* FF_KIND_* */
+	uint8		tbl;			/* FF_TBL_* */
+} FeedItem;
+
+/* Position of a stream: the last item consumed (started=false: nothing yet). */
+typedef struct FeedPos
+{
+	bool		started;
+	bool		dry;			/* known to be exhausted at this as-of time */
+	uint8		tbl;
+	double		key;			/* rank_key (home) / unused for profile */
+	TimestampTz ts;				/* created_at (profile) */
+	int64		id;
+} FeedPos;
+
+/* Everything a cursor carries: the blend state right after an item. */
+typedef struct FeedState
+{
+	uint8		func;			/* FF_FUNC_* */
+	TimestampTz as_of;
+	int64		k;				/* items emitted so far */
+	int64		taken[FF_NSOURCES];
+	bool		has_last;
+	pg_uuid_t	last_entity;
+	int			nwin;			/* window bits kept (= window_size - 1, capped) */
+	uint8		win[FF_MAX_WINDOW / 8];	/* bit i: item k-i was a listing */
+	FeedPos		pos[FF_NSOURCES];	/* profile uses pos[0] only */
+} FeedState;
+
+/* Saved SPI plans (feed_sources.c). */
+typedef enum FeedPlanId
+{
+	FP_NET_POSTS_MERGE,
+	FP_NET_POSTS_FILTER,
+	FP_NET_EVENTS_MERGE,
+	FP_NET_EVENTS_FILTER,
+	FP_DISC_POSTS,
+	FP_DISC_EVENTS,
+	FP_LISTINGS,
+	FP_PROF_POSTS,
+	FP_PROF_LISTINGS,
+	FP_PROF_EVENTS,
+	FP_LANE,
+	FP_SECRET,
+	FP_VIEWER,
+	FP_NBA,
+	FP_COUNT
+} FeedPlanId;
+
+/* Per-call parameters every source query shares. */
+typedef struct FeedQuery
+{
+	MemoryContext mcxt;			/* where fetched items live */
+	TimestampTz as_of;
+	double		as_of_key;		/* epoch(as_of) / 172800 */
+	bool		has_viewer;
+	pg_uuid_t	viewer;
+	pg_uuid_t	subject;		/* profile entity */
+	Datum		followed;		/* uuid[]: followed entities minus own */
+	Datum		own;			/* uuid[]: viewer's own entities */
+	Datum		excluded;		/* uuid[]: followed + own */
+	int			nfollowed;
+	bool		reels_ok;
+	int			nqueries;		/* statistics for ff_status / tests */
+	int			nrows;
+} FeedQuery;
+
+/* One table's stream inside a source: a keyset-paged window over an index. */
+typedef struct FeedStream
+{
+	FeedPlanId	plan;
+	uint8		tbl;
+	bool		profile;		/* keyed by created_at, not rank_key */
+	bool		partitioned;	/* posts: bound the scan to recent partitions */
+	bool		exhausted;
+	FeedItem   *buf;
+	int			n;
+	int			next;
+	int			batch;
+	double		horizon;		/* rank units of created_at look-back (partitioned) */
+	double		bound_key;		/* next fetch: (key, id) < (bound_key, bound_id) */
+	TimestampTz bound_ts;
+	int64		bound_id;
+} FeedStream;
+
+extern void ff_feed_plans_reset_if_needed(const char *schema);
+extern SPIPlanPtr ff_feed_plan(FeedPlanId id, const char *schema);
+extern void ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const FeedPos *pos,
+						   const FeedQuery *q, int batch);
+extern FeedItem *ff_stream_head(FeedStream *s, FeedQuery *q, const char *schema);
+extern int	ff_feed_network_strategy;	/* GUC: 0 auto, 1 merge, 2 filter */
+extern int	ff_feed_merge_max_follows;	/* GUC */
+
+/* feed.c: owner of the installed extension (whose rights read the data). */
+extern Oid	ff_feed_extension_owner(void);
+
+/* feed_cursor.c */
+extern char *ff_cursor_encode(const FeedState *st, const bytea *secret, const char *binding,
+							  const pg_uuid_t *viewer, const pg_uuid_t *subject);
+extern void ff_cursor_decode(const char *text, FeedState *st, uint8 func, const bytea *secret,
+							 const char *binding, const pg_uuid_t *viewer,
+							 const pg_uuid_t *subject);
+extern void ff_random_fill(uint8 *buf, int len);
+
+#endif							/* FF_FEED_H */

@@ -1,0 +1,398 @@
+/*
+ * feed_sources.c — the feed's source streams, read straight from rank_key indexes.
+ *
+ * What: saved SPI plans for every query the feed runs, and FeedStream, a keyset-paged
+ *       window over one table's index in (rank_key DESC, id DESC) order (profile:
+ *       created_at DESC, id DESC): ff_stream_head() returns the next unconsumed item,
+ *       fetching a bounded batch `(key, id) < (last_key, last_id) ... LIMIT batch`
+ *       when the window is empty.  Filters (hides, cart, deleted, ended, inactive,
+ *       own entities, reels flag, created_at <= as_of) are applied in the query, at
+ *       read time, so an item hidden after a cursor was issued never appears.
+ * Why:  rank_key orders items by score at every moment, so each source is an index
+ *       range scan whose cost follows the page, not the table.  posts is partitioned
+ *       by month: since rank_key <= epoch(created_at)/172800 (base_score <= 1), every
+ *       item older than `lo` has rank_key < epoch(lo)/172800, so a query bounded by
+ *       created_at >= lo (runtime partition pruning on a generic plan) is exact for
+ *       all rows with rank_key >= epoch(lo)/172800; rows below are dropped and the
+ *       look-back widens (x4, then unbounded) only when a window yields nothing.
+ *       Network with followed entities: either one index scan per followed entity
+ *       merged (LATERAL over posts_author_rank_idx) or the global order filtered by a
+ *       hashed set; feed_fusion.feed_network_strategy picks (auto: merge up to
+ *       feed_fusion.feed_merge_max_follows follows) — see bench/feed/README.md.
+ * Locking: none beyond the AccessShareLocks the queries take.  Plans are cached per
+ *       backend and rebuilt when the extension's schema changes; plancache handles
+ *       invalidation on DDL.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "feed_fusion.h"
+#include "feed.h"
+
+int			ff_feed_network_strategy = 0;
+int			ff_feed_merge_max_follows = 500;
+
+static SPIPlanPtr plans[FP_COUNT];
+static char *plans_schema = NULL;
+
+#define HOME_NARGS 8
+static Oid	home_types[HOME_NARGS] = {FLOAT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	UUIDARRAYOID, UUIDOID, INT4OID, BOOLOID};
+
+#define PROF_NARGS 6
+static Oid	prof_types[PROF_NARGS] = {TIMESTAMPTZOID, INT8OID, UUIDOID, TIMESTAMPTZOID,
+	UUIDOID, INT4OID};
+
+#define KIND_EXPR "CASE p.kind WHEN 'reel' THEN 1 ELSE 0 END"
+
+/* Drop cached plans when the extension now lives in another schema. */
+void
+ff_feed_plans_reset_if_needed(const char *schema)
+{
+	int			i;
+
+	if (plans_schema != NULL && strcmp(plans_schema, schema) == 0)
+		return;
+	for (i = 0; i < FP_COUNT; i++)
+	{
+		if (plans[i])
+			SPI_freeplan(plans[i]);
+		plans[i] = NULL;
+	}
+	if (plans_schema)
+		pfree(plans_schema);
+	plans_schema = MemoryContextStrdup(TopMemoryContext, schema);
+}
+
+/* SQL text of plan `id`, with every name qualified by `schema`. */
+static char *
+plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
+{
+	char	   *posts = ff_qualify(schema, "posts");
+	char	   *events = ff_qualify(schema, "events");
+	char	   *listings = ff_qualify(schema, "listings");
+	char	   *hides = ff_qualify(schema, "feed_hides");
+	char	   *cart = ff_qualify(schema, "shopping_cart_items");
+	char	   *follows = ff_qualify(schema, "follows");
+	char	   *entities = ff_qualify(schema, "entities");
+	char	   *hp,
+			   *he,
+			   *hl;
+
+	hp = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'post' AND h.item_id = p.id)", hides);
+	he = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'event' AND h.item_id = e.id)", hides);
+	hl = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'listing' AND h.item_id = l.id)", hides);
+	*nargs = HOME_NARGS;
+	*types = home_types;
+	switch (id)
+	{
+		case FP_NET_POSTS_MERGE:
+			return psprintf("SELECT x.id, x.kc, x.author_entity_id, x.rank_key, x.created_at "
+							"FROM unnest($5::uuid[]) AS f(eid) CROSS JOIN LATERAL ("
+							" SELECT p.id, " KIND_EXPR " AS kc, p.author_entity_id, p.rank_key, p.created_at"
+							" FROM %s p WHERE p.author_entity_id = f.eid AND p.deleted_at IS NULL"
+							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
+							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7) x "
+							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", posts, hp);
+		case FP_NET_POSTS_FILTER:
+			return psprintf("SELECT p.id, " KIND_EXPR ", p.author_entity_id, p.rank_key, p.created_at "
+							"FROM %s p WHERE p.deleted_at IS NULL"
+							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
+							" AND (p.author_entity_id = ANY (SELECT unnest($5::uuid[]))) IS TRUE"
+							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts, hp);
+		case FP_NET_EVENTS_MERGE:
+			return psprintf("SELECT x.id, 3, x.host_entity_id, x.rank_key, x.created_at "
+							"FROM unnest($5::uuid[]) AS f(eid) CROSS JOIN LATERAL ("
+							" SELECT e.id, e.host_entity_id, e.rank_key, e.created_at"
+							" FROM %s e WHERE e.host_entity_id = f.eid"
+							" AND (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
+							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7) x "
+							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", events, he);
+		case FP_NET_EVENTS_FILTER:
+			return psprintf("SELECT e.id, 3, e.host_entity_id, e.rank_key, e.created_at "
+							"FROM %s e WHERE (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
+							" AND (e.host_entity_id = ANY (SELECT unnest($5::uuid[]))) IS TRUE"
+							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events, he);
+		case FP_DISC_POSTS:
+			return psprintf("SELECT p.id, " KIND_EXPR ", p.author_entity_id, p.rank_key, p.created_at "
+							"FROM %s p WHERE p.deleted_at IS NULL"
+							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
+							" AND ($8 OR p.kind <> 'reel')"
+							" AND (p.author_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
+							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts, hp);
+		case FP_DISC_EVENTS:
+			return psprintf("SELECT e.id, 3, e.host_entity_id, e.rank_key, e.created_at "
+							"FROM %s e WHERE (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
+							" AND (e.host_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
+							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events, he);
+		case FP_LISTINGS:
+			return psprintf("SELECT l.id, 2, l.seller_entity_id, l.rank_key, l.created_at "
+							"FROM %s l WHERE l.status = 'active'"
+							" AND (l.rank_key, l.id) < ($1, $2) AND l.created_at <= $4"
+							" AND (l.seller_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
+							" AND %s AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.user_id = $6 AND c.listing_id = l.id)"
+							" ORDER BY l.rank_key DESC, l.id DESC LIMIT $7", listings, hl, cart);
+		case FP_PROF_POSTS:
+			*nargs = PROF_NARGS;
+			*types = prof_types;
+			return psprintf("SELECT p.id, " KIND_EXPR ", p.author_entity_id, p.rank_key, p.created_at "
+							"FROM %s p WHERE p.author_entity_id = $3 AND p.deleted_at IS NULL"
+							" AND p.created_at <= $1 AND (p.created_at, p.id) < ($1, $2) AND p.created_at <= $4"
+							" AND NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $5 AND h.item_kind = 'post' AND h.item_id = p.id)"
+							" ORDER BY p.created_at DESC, p.id DESC LIMIT $6", posts, hides);
+		case FP_PROF_LISTINGS:
+			*nargs = PROF_NARGS;
+			*types = prof_types;
+			return psprintf("SELECT l.id, 2, l.seller_entity_id, l.rank_key, l.created_at "
+							"FROM %s l WHERE l.seller_entity_id = $3 AND l.status = 'active'"
+							" AND (l.created_at, l.id) < ($1, $2) AND l.created_at <= $4"
+							" AND NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $5 AND h.item_kind = 'listing' AND h.item_id = l.id)"
+							" ORDER BY l.created_at DESC, l.id DESC LIMIT $6", listings, hides);
+		case FP_PROF_EVENTS:
+			*nargs = PROF_NARGS;
+			*types = prof_types;
+			return psprintf("SELECT e.id, 3, e.host_entity_id, e.rank_key, e.created_at "
+							"FROM %s e WHERE e.host_entity_id = $3"
+							" AND (e.created_at, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
+							" AND NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $5 AND h.item_kind = 'event' AND h.item_id = e.id)"
+							" ORDER BY e.created_at DESC, e.id DESC LIMIT $6", events, hides);
+		case FP_LANE:
+			{
+				static Oid	t[1] = {TEXTOID};
+
+				*nargs = 1;
+				*types = t;
+				return psprintf("SELECT l.w_network, l.w_discover, l.w_listings, l.listing_cap, l.window_size,"
+								" l.dedup_delta FROM %s l WHERE l.lane = $1", ff_qualify(schema, "feed_lanes"));
+			}
+		case FP_SECRET:
+			*nargs = 0;
+			return psprintf("SELECT s.secret FROM %s s WHERE s.id = 1", ff_qualify(schema, "_ff_feed_secret"));
+		case FP_VIEWER:
+			{
+				static Oid	t[1] = {UUIDOID};
+
+				*nargs = 1;
+				*types = t;
+				return psprintf("SELECT a.f, a.o, a.f || a.o, cardinality(a.f) FROM (SELECT"
+								" ARRAY(SELECT fo.entity_id FROM %s fo WHERE fo.follower_user_id = $1"
+								"       AND fo.entity_id <> ALL (o.o) ORDER BY 1) AS f, o.o"
+								" FROM (SELECT ARRAY(SELECT en.id FROM %s en WHERE en.owner_user_id = $1 ORDER BY 1) AS o) o) a",
+								follows, entities);
+			}
+		case FP_NBA:
+			{
+				static Oid	t[1] = {UUIDOID};
+
+				*nargs = 1;
+				*types = t;
+				return psprintf("SELECT pe.id IS NOT NULL, coalesce(pe.avatar_url, '') = '', coalesce(pe.bio, '') = '',"
+								" EXISTS (SELECT 1 FROM %s li JOIN %s en ON en.id = li.seller_entity_id"
+								"         WHERE en.owner_user_id = $1),"
+								" (SELECT count(*) FROM (SELECT 1 FROM %s fo WHERE fo.follower_user_id = $1 LIMIT 3) z)::int,"
+								" EXISTS (SELECT 1 FROM %s u WHERE u.user_id = $1"
+								"         AND u.occurred_at > pg_catalog.statement_timestamp() - interval '8 days'),"
+								" (SELECT max(u.occurred_at) FROM %s u WHERE u.user_id = $1),"
+								" pe.created_at"
+								" FROM (SELECT 1) d LEFT JOIN %s pe ON pe.owner_user_id = $1 AND pe.kind = 'person'",
+								listings, entities, follows, ff_qualify(schema, "usage_events"),
+								ff_qualify(schema, "usage_events"), entities);
+			}
+		case FP_COUNT:
+			break;
+	}
+	elog(ERROR, "feed_fusion: unknown plan %d", (int) id);
+	return NULL;
+}
+
+/* The saved plan `id`, prepared (generic, read-only) on first use in this backend. */
+SPIPlanPtr
+ff_feed_plan(FeedPlanId id, const char *schema)
+{
+	if (plans[id] == NULL)
+	{
+		int			nargs;
+		Oid		   *types;
+		char	   *sql = plan_sql(id, schema, &nargs, &types);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "feed_fusion: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "feed_fusion: SPI_keepplan failed");
+		plans[id] = p;
+	}
+	return plans[id];
+}
+
+/* Position a stream right after `pos` (the source's last consumed item). */
+void
+ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const FeedPos *pos,
+			   const FeedQuery *q, int batch)
+{
+	memset(s, 0, sizeof(*s));
+	s->plan = plan;
+	s->tbl = tbl;
+	s->profile = (plan == FP_PROF_POSTS || plan == FP_PROF_LISTINGS || plan == FP_PROF_EVENTS);
+	s->partitioned = (plan == FP_NET_POSTS_MERGE || plan == FP_NET_POSTS_FILTER || plan == FP_DISC_POSTS);
+	s->batch = Max(batch, 2);
+	s->horizon = 7.0;			/* 14 days of created_at */
+	if (pos == NULL || !pos->started)
+	{
+		s->bound_key = INFINITY;
+		s->bound_ts = q->as_of;
+		s->bound_id = PG_INT64_MAX;
+	}
+	else
+	{
+		/*
+		 * Stream order is (key DESC, id DESC, tbl ASC): an item of a later table
+		 * with exactly the position's (key, id) is still pending, so its bound is
+		 * inclusive, i.e. (key, id + 1) exclusive.
+		 */
+		s->bound_key = pos->key;
+		s->bound_ts = pos->ts;
+		s->bound_id = pos->id;
+		if (tbl > pos->tbl && s->bound_id < PG_INT64_MAX)
+			s->bound_id++;
+	}
+	if (pos != NULL && pos->dry)
+		s->exhausted = true;
+}
+
+/* Run one batch query for the stream; returns rows kept. */
+static int
+stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
+{
+	SPIPlanPtr	plan = ff_feed_plan(s->plan, schema);
+	Datum		vals[HOME_NARGS];
+	char		nulls[HOME_NARGS];
+	double		lo_key = -INFINITY;
+	bool		bounded = false;
+	int			rc,
+				i,
+				kept = 0;
+	uint64		nrows;
+
+	memset(nulls, ' ', sizeof(nulls));
+	if (s->profile)
+	{
+		vals[0] = TimestampTzGetDatum(s->bound_ts);
+		vals[1] = Int64GetDatum(s->bound_id);
+		vals[2] = UUIDPGetDatum(&q->subject);
+		vals[3] = TimestampTzGetDatum(q->as_of);
+		vals[4] = UUIDPGetDatum(&q->viewer);
+		nulls[4] = q->has_viewer ? ' ' : 'n';
+		vals[5] = Int32GetDatum(s->batch);
+	}
+	else
+	{
+		TimestampTz lo = DT_NOBEGIN;
+
+		if (s->partitioned && s->horizon < 1000.0)
+		{
+			double		ref = Min(s->bound_key, q->as_of_key);
+			double		lo_sec = (ref - s->horizon) * 172800.0;
+
+			/* floor to whole seconds, then derive the exact key bound from it */
+			lo_sec = floor(lo_sec);
+			lo = (TimestampTz) ((lo_sec - (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC);
+			lo_key = lo_sec / 172800.0;
+			bounded = true;
+		}
+		vals[0] = Float8GetDatum(s->bound_key);
+		vals[1] = Int64GetDatum(s->bound_id);
+		vals[2] = TimestampTzGetDatum(lo);
+		vals[3] = TimestampTzGetDatum(q->as_of);
+		switch (s->plan)
+		{
+			case FP_NET_POSTS_MERGE:
+			case FP_NET_POSTS_FILTER:
+			case FP_NET_EVENTS_MERGE:
+			case FP_NET_EVENTS_FILTER:
+				vals[4] = q->followed;
+				break;
+			case FP_LISTINGS:
+				vals[4] = q->own;
+				break;
+			default:
+				vals[4] = q->excluded;
+				break;
+		}
+		vals[5] = UUIDPGetDatum(&q->viewer);
+		nulls[5] = q->has_viewer ? ' ' : 'n';
+		vals[6] = Int32GetDatum(s->batch);
+		vals[7] = BoolGetDatum(q->reels_ok);
+	}
+	rc = SPI_execute_plan(plan, vals, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "feed_fusion: source query failed: %s", SPI_result_code_string(rc));
+	q->nqueries++;
+	nrows = SPI_processed;
+	q->nrows += (int) nrows;
+	if (s->buf == NULL || s->n < (int) nrows)
+	{
+		if (s->buf)
+			pfree(s->buf);
+		s->buf = MemoryContextAlloc(q->mcxt, sizeof(FeedItem) * Max((int) nrows, s->batch));
+	}
+	s->n = 0;
+	s->next = 0;
+	for (i = 0; i < (int) nrows; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		FeedItem   *it = &s->buf[kept];
+
+		it->id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		it->kind = (uint8) DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+		memcpy(&it->entity, DatumGetUUIDP(SPI_getbinval(tup, td, 3, &isnull)), sizeof(pg_uuid_t));
+		it->key = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
+		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &isnull));
+		it->tbl = s->tbl;
+		if (bounded && it->key < lo_key)
+			break;				/* older partitions may hold items above this one */
+		kept++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	s->n = kept;
+	if (kept > 0)
+	{
+		FeedItem   *last = &s->buf[kept - 1];
+
+		s->bound_key = last->key;
+		s->bound_ts = last->created_at;
+		s->bound_id = last->id;
+	}
+	if (!bounded && (int) nrows < s->batch)
+		s->exhausted = true;	/* the whole remaining range was read */
+	return kept;
+}
+
+/* The next unconsumed item of the stream, or NULL when it has run dry. */
+FeedItem *
+ff_stream_head(FeedStream *s, FeedQuery *q, const char *schema)
+{
+	while (s->next >= s->n)
+	{
+		if (s->exhausted)
+			return NULL;
+		if (s->n > 0 || s->buf != NULL)
+			s->batch = Min(s->batch * 2, 256);
+		if (stream_fetch(s, q, schema) == 0 && !s->exhausted)
+		{
+			/* nothing in the look-back window: widen it (finally unbounded) */
+			s->horizon *= 4.0;
+		}
+	}
+	return &s->buf[s->next];
+}
