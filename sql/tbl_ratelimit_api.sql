@@ -154,6 +154,14 @@ FROM ff_status() WHERE component = 'rate_limiter';
 SELECT count(*) AS calls_allowed FROM generate_series(1, 50) g,
   LATERAL rate_limit_take('rl:j' || repeat('', g), 1000, '1 hour') t WHERE t.allowed;
 SELECT count(*) AS rows_for_rl_j FROM rate_limit_counters WHERE key = 'rl:j';
+-- Rows of buckets full for over a minute are swept by the calls themselves (a few
+-- blocks every 64 calls), so keys seen once do not pile up.
+INSERT INTO rate_limit_counters SELECT 'rl_stale:' || g, 1 FROM generate_series(1, 5000) g;
+SELECT count(*) FILTER (WHERE t.allowed) AS fresh_allowed FROM generate_series(1, 1280) g,
+  LATERAL rate_limit_take('rl_fresh:' || g, 1, '1 hour') t;
+SELECT count(*) < 5000 AS stale_rows_swept FROM rate_limit_counters WHERE key LIKE 'rl\_stale:%';
+SELECT count(*) AS fresh_rows_kept FROM rate_limit_counters WHERE key LIKE 'rl\_fresh:%';
+DELETE FROM rate_limit_counters WHERE key LIKE 'rl\_stale:%' OR key LIKE 'rl\_fresh:%';
 
 -- Leave the database as we found it.
 SELECT count(*) FILTER (WHERE rate_limit_reset(k)) > 0 AS cleaned

@@ -10,8 +10,10 @@
  *         INSERT ... ON CONFLICT (key) DO UPDATE SET tat = greatest(tat, now) + n*T
  *         WHERE greatest(tat, now) - now + n*T <= P'  RETURNING tat
  *       (no row returned = denied; the row lock it took lets a second read report
- *       remaining/retry_after exactly).  Rows of full buckets are swept every
- *       RL_GC_EVERY calls per backend, so the table holds about one row per live key.
+ *       remaining/retry_after exactly).  Every RL_GC_EVERY calls a backend sweeps the
+ *       next few blocks (TID range scan, SKIP LOCKED) of rows whose bucket has been full
+ *       for a minute, so the table holds the keys active in the last minute, not every
+ *       key ever seen; updates touch no indexed column and stay HOT.
  * Why:  check_rate_limit runs in front of every RPC, so the hot path is C: the
  *       subject comes from identity.c, the profile from a per-backend cache, the
  *       bucket from shared memory (no SPI, no WAL) or from one saved plan.
@@ -30,12 +32,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "storage/bufmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -45,6 +49,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -58,8 +63,9 @@ PG_FUNCTION_INFO_V1(ff_rate_limiter_info);
 PG_FUNCTION_INFO_V1(ff_rate_limit_profiles_changed);
 
 #define RL_PROFILE_NAMELEN	64
-#define RL_GC_EVERY			1024	/* table mode: sweep full buckets every N takes */
-#define RL_GC_BATCH			500		/* ... at most this many rows at a time */
+#define RL_GC_EVERY			64		/* table mode: sweep every N takes per backend ... */
+#define RL_GC_BLOCKS		8		/* ... this many blocks of rate_limit_counters ... */
+#define RL_GC_GRACE_NS		(INT64CONST(60) * 1000000000)	/* ... for rows full for 1 min */
 
 /* A cached profile. */
 typedef struct RlProfile
@@ -85,6 +91,7 @@ static SPIPlanPtr plan_peek = NULL;
 static SPIPlanPtr plan_reset = NULL;
 static SPIPlanPtr plan_gc = NULL;
 static uint32 st_takes = 0;
+static BlockNumber st_gc_block = InvalidBlockNumber;	/* sweep cursor; starts at random */
 
 /* Function oid → schema oid, a tiny cache flushed on any pg_proc change. */
 #define RL_FN_CACHE 4
@@ -408,18 +415,37 @@ rl_tbl_read(Datum key)
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
-/* Delete a batch of full buckets' rows (skipping rows other sessions hold). Caller is in SPI. */
+/*
+ * Sweep: delete the rows of buckets that have been full for RL_GC_GRACE_NS, in the
+ * next RL_GC_BLOCKS blocks of rate_limit_counters (a TID range scan; the cursor walks
+ * the table and wraps).  Rows another session holds are skipped, never waited for.
+ * Caller is in SPI, as the table owner.
+ */
 static void
 rl_tbl_gc(int64 now)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		v = Int64GetDatum(now);
+	Oid			types[3] = {TIDOID, TIDOID, INT8OID};
+	Datum		vals[3];
+	ItemPointerData from,
+				to;
+	BlockNumber nblocks;
+	Relation	rel = table_open(st_counters_rel, AccessShareLock);
 
+	nblocks = RelationGetNumberOfBlocks(rel);
+	table_close(rel, AccessShareLock);
+	if (st_gc_block >= nblocks)
+		st_gc_block = 0;
+	ItemPointerSet(&from, st_gc_block, 0);
+	ItemPointerSet(&to, st_gc_block + RL_GC_BLOCKS, 0);
+	st_gc_block += RL_GC_BLOCKS;
+	vals[0] = PointerGetDatum(&from);
+	vals[1] = PointerGetDatum(&to);
+	vals[2] = Int64GetDatum(now - RL_GC_GRACE_NS);
 	if (plan_gc == NULL)
 		plan_gc = rl_prepare("DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM %s "
-							 "WHERE tat <= $1 LIMIT " CppAsString2(RL_GC_BATCH)
-							 " FOR UPDATE SKIP LOCKED)) AND tat <= $1", 1, types);
-	if (SPI_execute_plan(plan_gc, &v, NULL, false, 0) != SPI_OK_DELETE)
+							 "WHERE ctid >= $1 AND ctid < $2 AND tat <= $3 FOR UPDATE SKIP LOCKED))",
+							 3, types);
+	if (SPI_execute_plan(plan_gc, vals, NULL, false, 0) != SPI_OK_DELETE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: rate limiter sweep failed")));
 }
@@ -482,7 +508,11 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 			}
 		}
 		if (++st_takes % RL_GC_EVERY == 0)
+		{
+			if (st_gc_block == InvalidBlockNumber)
+				st_gc_block = (BlockNumber) (MyProcPid * 31) % 1024;	/* spread backends */
 			rl_tbl_gc(now);
+		}
 	}
 	SPI_finish();
 	rl_restore_user(&as);
@@ -718,8 +748,10 @@ ff_rate_limiter_info(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
 		if (SPI_execute_with_args(psprintf("SELECT jsonb_build_object('rows', count(*), "
 										   "'live_keys', count(*) FILTER (WHERE tat > $1), "
-										   "'algorithm', 'gcra', 'sweep_every_calls', %d)::text FROM %s",
-										   RL_GC_EVERY,
+										   "'algorithm', 'gcra', 'sweep_every_calls', %d, "
+										   "'sweep_blocks', %d, 'sweep_grace_s', %d)::text FROM %s",
+										   RL_GC_EVERY, RL_GC_BLOCKS,
+										   (int) (RL_GC_GRACE_NS / 1000000000),
 										   quote_qualified_identifier(get_namespace_name(st_nsp),
 																	  "rate_limit_counters")),
 								  1, types, &v, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
