@@ -20,7 +20,10 @@ WHERE NOT _ff_restoring();
 -- Table-mode storage: one row per live key holding the GCRA theoretical arrival time
 -- in nanoseconds since 2000-01-01 UTC (a row with tat <= now is a full bucket and is
 -- swept).  Updates never touch an indexed column, so with fillfactor 50 they stay HOT.
-CREATE TABLE rate_limit_counters (
+-- UNLOGGED: the state is transient (like shared memory it is lost on a crash, kept on
+-- a clean restart), writes make no WAL, and a transaction that only rate-limits
+-- commits without waiting for a WAL flush.
+CREATE UNLOGGED TABLE rate_limit_counters (
   key  text PRIMARY KEY,
   tat  bigint NOT NULL
 ) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000);
