@@ -163,6 +163,19 @@ SELECT count(*) < 5000 AS stale_rows_swept FROM rate_limit_counters WHERE key LI
 SELECT count(*) AS fresh_rows_kept FROM rate_limit_counters WHERE key LIKE 'rl\_fresh:%';
 DELETE FROM rate_limit_counters WHERE key LIKE 'rl\_stale:%' OR key LIKE 'rl\_fresh:%';
 
+-- Table-mode SQL runs as the table owner and names pg_catalog's operators, so a
+-- caller's search_path cannot slip its own operator into it.
+CREATE SCHEMA rl_evil;
+CREATE FUNCTION rl_evil.plus(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'rl_evil operator ran as %', current_user; END $$;
+CREATE OPERATOR rl_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = rl_evil.plus);
+SET search_path = rl_evil, pg_catalog, public;
+SELECT 1::bigint + 1::bigint AS evil_operator_is_live;
+SELECT allowed, remaining FROM rate_limit_take('rl:k', 5, '1 hour');
+SELECT check_rate_limit('expensive', 0) AS peek, rate_limit_reset('rl:k') AS reset;
+RESET search_path;
+DROP SCHEMA rl_evil CASCADE;
+
 -- Leave the database as we found it.
 SELECT count(*) FILTER (WHERE rate_limit_reset(k)) > 0 AS cleaned
 FROM unnest(ARRAY['rl:a', 'rl:b', 'rl:c', 'rl:d', 'rl:e', 'rl:f', 'rl:g', 'rl:h', 'rl:i', 'rl:j',

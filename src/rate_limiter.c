@@ -27,7 +27,9 @@
  * Locking: shared-memory mode: ratelimit_shm.c's partition locks.  Table mode: the
  *       row lock of the upsert (callers on one key serialize until their commit).
  *       Reads and writes of the tables run as the tables' owner (as RI triggers do),
- *       so anon/authenticated need no privileges on them.
+ *       so anon/authenticated need no privileges on them; that SQL names every
+ *       operator, function and type with pg_catalog, so a caller's search_path cannot
+ *       substitute its own objects into statements that run with the owner's rights.
  */
 #include "postgres.h"
 
@@ -405,7 +407,7 @@ rl_tbl_read(Datum key)
 	Datum		d;
 
 	if (plan_peek == NULL)
-		plan_peek = rl_prepare("SELECT tat FROM %s WHERE key = $1", 1, types);
+		plan_peek = rl_prepare("SELECT tat FROM %s WHERE key OPERATOR(pg_catalog.=) $1", 1, types);
 	if (SPI_execute_plan(plan_peek, &key, NULL, false, 1) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: rate limiter read failed")));
@@ -442,9 +444,10 @@ rl_tbl_gc(int64 now)
 	vals[1] = PointerGetDatum(&to);
 	vals[2] = Int64GetDatum(now - RL_GC_GRACE_NS);
 	if (plan_gc == NULL)
-		plan_gc = rl_prepare("DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM %s "
-							 "WHERE ctid >= $1 AND ctid < $2 AND tat <= $3 FOR UPDATE SKIP LOCKED))",
-							 3, types);
+		plan_gc = rl_prepare("DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+							 "SELECT ctid FROM %s WHERE ctid OPERATOR(pg_catalog.>=) $1 "
+							 "AND ctid OPERATOR(pg_catalog.<) $2 AND tat OPERATOR(pg_catalog.<=) $3 "
+							 "FOR UPDATE SKIP LOCKED))", 3, types);
 	if (SPI_execute_plan(plan_gc, vals, NULL, false, 0) != SPI_OK_DELETE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: rate limiter sweep failed")));
@@ -472,9 +475,11 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 		Datum		vals[4];
 
 		if (plan_take == NULL)
-			plan_take = rl_prepare("INSERT INTO %s AS c (key, tat) VALUES ($1, $2 + $3) "
-								   "ON CONFLICT (key) DO UPDATE SET tat = greatest(c.tat, $2) + $3 "
-								   "WHERE greatest(c.tat, $2) - $2 + $3 <= $4 RETURNING c.tat",
+			plan_take = rl_prepare("INSERT INTO %s AS c (key, tat) VALUES ($1, $2 OPERATOR(pg_catalog.+) $3) "
+								   "ON CONFLICT (key) DO UPDATE "
+								   "SET tat = greatest(c.tat, $2) OPERATOR(pg_catalog.+) $3 "
+								   "WHERE greatest(c.tat, $2) OPERATOR(pg_catalog.-) $2 "
+								   "OPERATOR(pg_catalog.+) $3 OPERATOR(pg_catalog.<=) $4 RETURNING c.tat",
 								   4, types);
 		vals[0] = keyd;
 		vals[1] = Int64GetDatum(now);
@@ -518,16 +523,16 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 	rl_restore_user(&as);
 }
 
-/* One call on `key` in whichever mode is active. */
+/* One call on the key (len bytes, not necessarily NUL-terminated) in the active mode. */
 static void
-rl_take(const char *what, const char *key, const RlLimits *lim, int32 cost, RlResult *res)
+rl_take(const char *what, const char *key, int len, const RlLimits *lim, int32 cost, RlResult *res)
 {
 	int64		now = rl_now_ns();
 
 	if (rl_shm_available())
-		rl_shm_take(rl_shm_hash(key, strlen(key)), now, lim, cost, res);
+		rl_shm_take(rl_shm_hash(key, len), now, lim, cost, res);
 	else
-		rl_tbl_take(what, key, now, lim, cost, res);
+		rl_tbl_take(what, pnstrdup(key, len), now, lim, cost, res);
 }
 
 /* service_role only (superuser too): raise 42501 otherwise. */
@@ -570,6 +575,7 @@ check_rate_limit(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = rl_fn_nsp(fcinfo);
 	char	   *scope;
+	char	   *key;
 	const char *profile;
 	int32		cost;
 	RlLimits	lim;
@@ -586,7 +592,8 @@ check_rate_limit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rate limit cost must be between 0 and the capacity (%d) of profile \"%s\", got %d",
 						lim.capacity, profile, cost)));
-	rl_take("check_rate_limit", psprintf("%s:%s", profile, ff_current_subject()), &lim, cost, &res);
+	key = psprintf("%s:%s", profile, ff_current_subject());
+	rl_take("check_rate_limit", key, strlen(key), &lim, cost, &res);
 	PG_RETURN_BOOL(res.allowed);
 }
 
@@ -614,6 +621,7 @@ rate_limit_take(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
 	RlSrf	   *srf = (RlSrf *) fcinfo->flinfo->fn_extra;
+	text	   *key;
 	Oid			nsp;
 	RlLimits	lim;
 	RlResult	res;
@@ -655,7 +663,8 @@ rate_limit_take(PG_FUNCTION_ARGS)
 	nsp = rl_fn_nsp(fcinfo);
 	if (!rl_shm_available())
 		rl_ensure_state(nsp);
-	rl_take("rate_limit_take", text_to_cstring(PG_GETARG_TEXT_PP(0)), &lim, PG_GETARG_INT32(3), &res);
+	key = PG_GETARG_TEXT_PP(0);
+	rl_take("rate_limit_take", VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), &lim, PG_GETARG_INT32(3), &res);
 
 	values[0] = BoolGetDatum(res.allowed);
 	values[1] = Int32GetDatum(res.remaining);
@@ -696,7 +705,7 @@ rate_limit_reset(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
 		if (plan_reset == NULL)
-			plan_reset = rl_prepare("DELETE FROM %s WHERE key = $1 RETURNING tat", 1, types);
+			plan_reset = rl_prepare("DELETE FROM %s WHERE key OPERATOR(pg_catalog.=) $1 RETURNING tat", 1, types);
 		if (SPI_execute_plan(plan_reset, &v, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
@@ -746,10 +755,10 @@ ff_rate_limiter_info(PG_FUNCTION_ARGS)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
-		if (SPI_execute_with_args(psprintf("SELECT jsonb_build_object('rows', count(*), "
-										   "'live_keys', count(*) FILTER (WHERE tat > $1), "
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.jsonb_build_object('rows', pg_catalog.count(*), "
+										   "'live_keys', pg_catalog.count(*) FILTER (WHERE tat OPERATOR(pg_catalog.>) $1), "
 										   "'algorithm', 'gcra', 'sweep_every_calls', %d, "
-										   "'sweep_blocks', %d, 'sweep_grace_s', %d)::text FROM %s",
+										   "'sweep_blocks', %d, 'sweep_grace_s', %d)::pg_catalog.text FROM %s",
 										   RL_GC_EVERY, RL_GC_BLOCKS,
 										   (int) (RL_GC_GRACE_NS / 1000000000),
 										   quote_qualified_identifier(get_namespace_name(st_nsp),
