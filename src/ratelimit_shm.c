@@ -20,7 +20,9 @@
  * Eviction: a full bucket (TAT <= now) carries no state; when a partition has no
  *       free entry, all such entries are swept first; if every entry is live, the key
  *       whose bucket will be full soonest (smallest TAT: the least state to lose) is
- *       evicted and counted in `evictions` (shown in ff_status()).
+ *       evicted and counted in `evictions` (shown in ff_status()).  The smallest TATs
+ *       are found by one scan that keeps RL_NCAND candidates for the next evictions
+ *       (see rl_make_room), so a flood of new keys costs O(1) amortised per key.
  * Locking: one LWLock per partition (named tranche "feed_fusion_rate_limiter"),
  *       held exclusively for a take/reset (tens of ns; a sweep/eviction scans only
  *       its own partition).  Sessions on keys of different partitions never wait on
@@ -61,14 +63,19 @@ typedef struct RlEntry
 	int32		next;
 } RlEntry;
 
+#define RL_NCAND			32	/* eviction candidates kept per partition */
+
 /* One lock partition; its heads and entries follow in the same shared segment. */
 typedef struct RlPartition
 {
 	int32		count;			/* entries in use: entries[0..count) */
-	int32		pad;
+	int32		ncand;			/* eviction candidates (smallest TATs at last scan) */
+	int32		cand_pos;		/* next candidate to try */
 	Size		heads_off;		/* offsets from the RlShared base */
 	Size		entries_off;
 	pg_atomic_uint64 evictions;
+	uint64		cand_hash[RL_NCAND];
+	int64		cand_tat[RL_NCAND];
 } RlPartition;
 
 /* The whole store. */
@@ -198,28 +205,82 @@ rl_insert(RlPartition *part, uint64 hash, int64 tat)
 	*head = i;
 }
 
-/*
- * Make room for one entry in a full partition: drop every full bucket; if all are
- * live, evict the one that will be full soonest and count it.
- */
-static void
-rl_make_room(RlPartition *part, int64 now)
+/* Sweep every full bucket (TAT <= now) out of a partition; true if any was dropped. */
+static bool
+rl_sweep(RlPartition *part, int64 now)
 {
 	RlEntry    *e = rl_entries(part);
-	int32		i,
-				victim = -1;
+	int32		before = part->count;
+	int32		i;
 
 	/* Descending, so the entry moved into a hole was already checked (and live). */
 	for (i = part->count - 1; i >= 0; i--)
 		if (e[i].tat <= now)
 			rl_delete(part, i);
-	if (part->count < rl->cap)
-		return;
+	return part->count < before;
+}
+
+/* Refill the partition's victim candidates: its RL_NCAND smallest TATs, ascending. */
+static void
+rl_collect_candidates(RlPartition *part)
+{
+	RlEntry    *e = rl_entries(part);
+	int32		n = 0,
+				i,
+				j;
+
 	for (i = 0; i < part->count; i++)
-		if (victim < 0 || e[i].tat < e[victim].tat)
-			victim = i;
-	rl_delete(part, victim);
-	pg_atomic_fetch_add_u64(&part->evictions, 1);
+	{
+		if (n == RL_NCAND && e[i].tat >= part->cand_tat[n - 1])
+			continue;
+		j = (n < RL_NCAND) ? n++ : n - 1;
+		while (j > 0 && part->cand_tat[j - 1] > e[i].tat)
+		{
+			part->cand_tat[j] = part->cand_tat[j - 1];
+			part->cand_hash[j] = part->cand_hash[j - 1];
+			j--;
+		}
+		part->cand_tat[j] = e[i].tat;
+		part->cand_hash[j] = e[i].hash;
+	}
+	part->ncand = n;
+	part->cand_pos = 0;
+}
+
+/*
+ * Make room for one entry in a full partition.  Victims come from a short list of the
+ * partition's smallest TATs, built by one scan and used up over the next RL_NCAND
+ * calls (a candidate whose TAT changed since, i.e. was used, is skipped), so a
+ * partition full of live keys costs O(partition / RL_NCAND) per new key, not a scan.
+ * A candidate whose bucket is full again is simply dropped; otherwise it is evicted
+ * and counted.  Before new candidates are collected, every full bucket is swept.
+ */
+static void
+rl_make_room(RlPartition *part, int64 now)
+{
+	RlEntry    *e = rl_entries(part);
+
+	for (;;)
+	{
+		while (part->cand_pos < part->ncand)
+		{
+			int			c = part->cand_pos++;
+			int32		i = rl_find(part, part->cand_hash[c]);
+
+			if (i < 0 || e[i].tat != part->cand_tat[c])
+				continue;
+			if (e[i].tat > now)
+				pg_atomic_fetch_add_u64(&part->evictions, 1);
+			rl_delete(part, i);
+			return;
+		}
+		if (rl_sweep(part, now))
+		{
+			part->ncand = part->cand_pos = 0;
+			return;
+		}
+		rl_collect_candidates(part);
+	}
 }
 
 /* Wall clock in ns since 2000-01-01 UTC. */
@@ -490,6 +551,7 @@ rl_shmem_startup(void)
 			RlPartition *part = &rl->parts[p];
 
 			part->count = 0;
+			part->ncand = part->cand_pos = 0;
 			pg_atomic_init_u64(&part->evictions, 0);
 			part->heads_off = off;
 			off += MAXALIGN(nheads * sizeof(int32));

@@ -12,6 +12,11 @@ SELECT 'rate_limit_take' AS what, round((pg_temp.ns_per_row(
   - pg_temp.ns_per_row(
   $q$SELECT count(*) FROM (SELECT textlen('bench/' || (g %% 100000)) FROM generate_series(1, %s) g) s$q$, :n))::numeric, 0) AS ns_per_call
 UNION ALL
+SELECT 'rate_limit_take_1key', round((pg_temp.ns_per_row(
+  $q$SELECT count(*) FROM (SELECT rate_limit_take('bench/' || (g %% 1), 1000000, interval '1 hour') FROM generate_series(1, %s) g) s$q$, :n)
+  - pg_temp.ns_per_row(
+  $q$SELECT count(*) FROM (SELECT textlen('bench/' || (g %% 1)) FROM generate_series(1, %s) g) s$q$, :n))::numeric, 0)
+UNION ALL
 SELECT 'check_rate_limit', round((pg_temp.ns_per_row(
   $q$SELECT count(*) FILTER (WHERE check_rate_limit('standard')) FROM generate_series(1, %s) g$q$, :n)
   - pg_temp.ns_per_row(

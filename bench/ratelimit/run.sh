@@ -71,7 +71,8 @@ echo "  shm ours / baseline         = $(ratio "${M[shm:ours]}" "${M[shm:baseline
 echo "  tbl ours / baseline         = $(ratio "${M[tbl:ours]}" "${M[tbl:baseline]}")   (target >= 2)"
 
 echo
-echo "in-process cost per call (loop minus the same loop over textlen), ns, median of 3:"
+echo "in-process cost per call (loop minus the same loop over textlen), ns, median of 3"
+echo "(rate_limit_take: 100,000 keys in rotation; _1key: one key; check_rate_limit: one subject):"
 for m in shm tbl; do
   n=$([ "$m" = shm ] && echo "$N_SHM" || echo "$N_TBL")
   declare -A P=()
@@ -79,7 +80,7 @@ for m in shm tbl; do
     while IFS='|' read -r what ns; do P[$what]="${P[$what]:-} $ns"; done \
       < <(sql "$m" -At -v n="$n" -f "$WORK/inprocess.sql")
   done
-  for what in rate_limit_take check_rate_limit; do
+  for what in rate_limit_take rate_limit_take_1key check_rate_limit; do
     echo "  $m $what (n=$n): $(echo "${P[$what]}" | median) ns   [runs:${P[$what]}]"
   done
   sql "$m" -Atc "SELECT count(rate_limit_reset('bench/' || g)) FROM generate_series(0, 99999) g" >/dev/null
