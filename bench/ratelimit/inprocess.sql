@@ -12,8 +12,8 @@ SELECT 'rate_limit_take' AS what, round((pg_temp.ns_per_row(
   - pg_temp.ns_per_row(
   $q$SELECT count(*) FROM (SELECT textlen('bench/' || (g %% 100000)) FROM generate_series(1, %s) g) s$q$, :n))::numeric, 0) AS ns_per_call
 UNION ALL
-SELECT 'rate_limit_take_1key', round((pg_temp.ns_per_row(
-  $q$SELECT count(*) FROM (SELECT rate_limit_take('bench/' || (g %% 1), 1000000, interval '1 hour') FROM generate_series(1, %s) g) s$q$, :n)
+SELECT 'rate_limit_take_1key', round((pg_temp.ns_per_row(CASE WHEN (SELECT mode FROM ff_status() WHERE component = 'rate_limiter') = 'table' THEN 'SELECT %s' ELSE
+  $q$SELECT count(*) FROM (SELECT rate_limit_take('bench/' || (g %% 1), 1000000, interval '1 hour') FROM generate_series(1, %s) g) s$q$ END, :n)
   - pg_temp.ns_per_row(
   $q$SELECT count(*) FROM (SELECT textlen('bench/' || (g %% 1)) FROM generate_series(1, %s) g) s$q$, :n))::numeric, 0)
 UNION ALL
