@@ -17,7 +17,7 @@ check() {  # check NAME EXPECTED ACTUAL
 
 # Every object a database can hold outside the system schemas, one line each.
 SNAP="SELECT x FROM (
-  SELECT 'schema ' || nspname || ' ' || coalesce(nspacl::text, '') x FROM pg_namespace
+  SELECT 'schema ' || nspname || ' ' || coalesce((SELECT array_agg(a ORDER BY a::text)::text FROM unnest(nspacl) a), '') x FROM pg_namespace
     WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND nspname !~ '^pg_temp|^pg_toast_temp'
   UNION ALL SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '')
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -125,7 +125,7 @@ run_suite() {  # run_suite CLUSTER LABEL
   # the user's; DROP EXTENSION cannot revoke it, and PostgreSQL records a grant made by
   # an install script in pg_init_privs).
   check "$L: app: only the schema and its USAGE grants remain" \
-    "init privs schema app schema app {postgres=UC/postgres,anon=U/postgres,authenticated=U/postgres,service_role=U/postgres}" \
+    "init privs schema app schema app {anon=U/postgres,authenticated=U/postgres,postgres=UC/postgres,service_role=U/postgres}" \
     "$(diff <(echo "$before") <(echo "$after") | sed -n 's/^> //p' | tr '\n' ' ' | sed 's/ $//')"
 
   # ---- pg_partman already installed in its own schema --------------------------------

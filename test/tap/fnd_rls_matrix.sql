@@ -38,7 +38,7 @@ INSERT INTO events (id, host_entity_id, title, starts_at, ends_at) VALUES
 INSERT INTO feed_hides (user_id, item_kind, item_id) VALUES (tests.uid(1), 'post', 990003), (tests.uid(2), 'post', 990001);
 INSERT INTO shopping_cart_items (user_id, listing_id) VALUES (tests.uid(1), 990101), (tests.uid(2), 990101);
 INSERT INTO usage_events (user_id, event) VALUES (tests.uid(1), 'fnd_a'), (tests.uid(2), 'fnd_b');
-INSERT INTO rate_limit_counters VALUES ('fnd_key', now());
+INSERT INTO rate_limit_counters (key, tat) VALUES ('fnd_key', 0);
 INSERT INTO rpc_metrics (rpc, bucket_start) VALUES ('fnd_rpc', date_trunc('minute', now()));
 
 -- The matrix: statement, then the expected outcome for anon | owner (u1) | other (u2) | service_role.
@@ -105,13 +105,17 @@ INSERT INTO m (tbl, op, q, e_anon, e_owner, e_other, e_service) VALUES
  ('feed_lanes', 'DELETE', $q$DELETE FROM feed_lanes WHERE lane = 'shop'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  -- service_role only
  ('rate_limit_counters', 'SELECT', $q$SELECT * FROM rate_limit_counters WHERE key = 'fnd_key'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
- ('rate_limit_counters', 'INSERT', $q$INSERT INTO rate_limit_counters VALUES ('fnd_key2', now())$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
- ('rate_limit_counters', 'UPDATE', $q$UPDATE rate_limit_counters SET tat = now() WHERE key = 'fnd_key'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rate_limit_counters', 'INSERT', $q$INSERT INTO rate_limit_counters (key, tat) VALUES ('fnd_key2', 0)$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rate_limit_counters', 'UPDATE', $q$UPDATE rate_limit_counters SET tat = 1 WHERE key = 'fnd_key'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  ('rate_limit_counters', 'DELETE', $q$DELETE FROM rate_limit_counters WHERE key = 'fnd_key'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  ('rpc_metrics', 'SELECT', $q$SELECT * FROM rpc_metrics WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  ('rpc_metrics', 'INSERT', $q$INSERT INTO rpc_metrics (rpc, bucket_start) VALUES ('fnd_rpc2', date_trunc('minute', now()))$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  ('rpc_metrics', 'UPDATE', $q$UPDATE rpc_metrics SET calls = 5 WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  ('rpc_metrics', 'DELETE', $q$DELETE FROM rpc_metrics WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rpc_metrics_rollup', 'SELECT', $q$SELECT * FROM rpc_metrics_rollup WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rpc_metrics_rollup', 'INSERT', $q$INSERT INTO rpc_metrics_rollup (rpc, hour, calls, errors, total_ms, max_ms) VALUES ('fnd_rpc3', date_trunc('hour', now()), 0, 0, 0, 0)$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rpc_metrics_rollup', 'UPDATE', $q$UPDATE rpc_metrics_rollup SET calls = 5 WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
+ ('rpc_metrics_rollup', 'DELETE', $q$DELETE FROM rpc_metrics_rollup WHERE rpc = 'fnd_rpc'$q$, 'err:42501', 'err:42501', 'err:42501', 'ok:1'),
  -- partitions, templates and internals are not a way around the parent's RLS
  ('posts_default', 'SELECT', $q$SELECT * FROM posts_default$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501'),
  ('usage_events_default', 'SELECT', $q$SELECT * FROM usage_events_default$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501'),
