@@ -49,7 +49,7 @@ FROM generate_series(0, 40) g;
 INSERT INTO rpc_metrics (rpc, bucket_start, calls, errors, total_ms, max_ms)
 SELECT 'feed_fusion_home', date_trunc('minute', now()) - g * interval '1 hour', 10 + g, g % 2, 5.5 * g, 2.0 * g
 FROM generate_series(0, 50) g;
-INSERT INTO rate_limit_counters VALUES ('u:x:standard', now());
+INSERT INTO rate_limit_counters (key, tat) VALUES ('u:x:standard', 0);
 -- configuration: a flag the user added, a seeded flag the user edited, an edited lane,
 -- an added rate-limit profile
 INSERT INTO feature_flags (key, enabled, rollout_percent, description) VALUES ('my_new_flag', true, 42, 'mine');
