@@ -755,11 +755,10 @@ home_for_impl(PG_FUNCTION_ARGS)
 {
 	Lane		lane;
 	pg_uuid_t	viewer;
-	Oid			svc = get_role_oid("service_role", true);
 	int			limit;
 	char	   *cursor;
 
-	if (!superuser() && !(OidIsValid(svc) && has_privs_of_role(GetUserId(), svc)))
+	if (!ff_acts_as_service_role())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("feed_fusion_home_for is for service_role only"),

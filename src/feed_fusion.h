@@ -17,6 +17,8 @@ extern bool ff_preloaded;
 
 /* identity.c: current user per request.jwt.claim(s); false when anonymous. */
 extern bool ff_current_user_uuid(pg_uuid_t *out);
+/* identity.c: does the current role act as service_role (a member of it, or superuser)? */
+extern bool ff_acts_as_service_role(void);
 /* identity.c: rate-limit subject: user uuid text, else client address, else "anon". */
 extern char *ff_current_subject(void);
 

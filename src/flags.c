@@ -420,18 +420,6 @@ ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dflt)
 	return eval_flag(f, user, NULL);
 }
 
-/* Does the current role act as service_role (or superuser)? */
-static bool
-acts_as_service_role(void)
-{
-	Oid			svc;
-
-	if (superuser())
-		return true;
-	svc = get_role_oid("service_role", true);
-	return OidIsValid(svc) && has_privs_of_role(GetUserId(), svc);
-}
-
 /* flags_for body: all flags as {key: bool} for p_user (NULL: current user). */
 static Datum
 flags_for_impl(PG_FUNCTION_ARGS)
@@ -448,7 +436,7 @@ flags_for_impl(PG_FUNCTION_ARGS)
 	{
 		/* service_role may name anyone; others only themselves. */
 		target = PG_GETARG_UUID_P(0);
-		if (!acts_as_service_role() &&
+		if (!ff_acts_as_service_role() &&
 			(!ff_current_user_uuid(&me) || memcmp(target, &me, UUID_LEN) != 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

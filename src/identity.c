@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -177,4 +179,16 @@ Datum
 ff_request_subject(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(ff_current_subject()));
+}
+
+/* service_role-only RPCs ask this: a member of service_role, or a superuser. */
+bool
+ff_acts_as_service_role(void)
+{
+	Oid			svc;
+
+	if (superuser())
+		return true;
+	svc = get_role_oid("service_role", true);
+	return OidIsValid(svc) && has_privs_of_role(GetUserId(), svc);
 }

@@ -710,12 +710,7 @@ table_record_quiet(FunctionCallInfo fcinfo, const char *rpc, double ms)
 static void
 require_service_role(const char *what)
 {
-	Oid			role;
-
-	if (superuser())
-		return;
-	role = get_role_oid("service_role", true);
-	if (OidIsValid(role) && has_privs_of_role(GetUserId(), role))
+	if (ff_acts_as_service_role())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -539,12 +539,7 @@ rl_take(const char *what, const char *key, int len, const RlLimits *lim, int32 c
 static void
 rl_require_service_role(const char *fn)
 {
-	Oid			role;
-
-	if (superuser())
-		return;
-	role = get_role_oid("service_role", true);
-	if (OidIsValid(role) && has_privs_of_role(GetUserId(), role))
+	if (ff_acts_as_service_role())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
