@@ -58,9 +58,10 @@ if want regress; then
     tests=$(names_for "$c" "$SRC/sql" sql)
     [ -z "$tests" ] && continue
     fresh_db "$c" ff_regress
-    ff_as_pg "$FF_PGBIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing \
+    # run from $SRC so a test can share another's body with `\i sql/<name>.sql`
+    (cd "$SRC" && ff_as_pg "$FF_PGBIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing \
       --host="$FF_STAGE/$c" --port=5432 --user=postgres --bindir="$FF_PGBIN" \
-      --inputdir="$SRC" --outputdir="$OUT/regress_$c" --dbname=ff_regress $tests \
+      --inputdir="$SRC" --outputdir="$OUT/regress_$c" --dbname=ff_regress $tests) \
       > "$OUT/regress_$c.log" 2>&1
     for n in $tests; do
       if passed_in "$OUT/regress_$c.log" "$n"; then ok "regress/$c/$n"; else bad "regress/$c/$n"; fi
