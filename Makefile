@@ -43,6 +43,6 @@ bench:
 bench-smoke:
 	@FF_BENCH_SMOKE=1 bash bench/run.sh
 lint:
-	cppcheck --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+	cppcheck -j 2 --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs --suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' \
 	  -I src -I $(shell $(PG_CONFIG) --includedir-server) --quiet src/
