@@ -27,10 +27,16 @@ DECLARE
   ext text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'feed_fusion');
   pm  text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman');
   n   bigint;
+  v_day timestamptz;
 BEGIN
   PERFORM setseed(0.11);
-  EXECUTE format('SELECT %I.create_partition_time(%L, (SELECT array_agg(d) FROM generate_series(date_trunc(''day'', now()) - make_interval(days => %s), date_trunc(''day'', now()), interval ''1 day'') d))',
-                 pm, ext || '.rpc_metrics', p_days);
+  -- daily partitions for the whole range, named as pg_partman names them (feed_fusion keeps
+  -- its partman config outside part_config between maintenance runs, see docs/operations.md)
+  FOR v_day IN SELECT generate_series(date_trunc('day', now()) - make_interval(days => p_days),
+                                  date_trunc('day', now()), interval '1 day') LOOP
+    EXECUTE format('CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.rpc_metrics FOR VALUES FROM (%L) TO (%L)',
+                   ext, 'rpc_metrics_p' || to_char(v_day, 'YYYY_MM_DD'), ext, v_day, v_day + interval '1 day');
+  END LOOP;
   CREATE TEMP TABLE pool ON COMMIT DROP AS
   SELECT g AS id, s.sk, s.n, s.total, s.mx
   FROM generate_series(0, 199) g,
