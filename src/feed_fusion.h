@@ -26,6 +26,8 @@ extern char *ff_current_subject(void);
 extern char *ff_fn_schema(FunctionCallInfo fcinfo);
 /* schema.c: schema of the installed extension, or NULL when it is not installed. */
 extern char *ff_extension_schema(void);
+/* schema.c: owner of the installed extension, or InvalidOid when it is not installed. */
+extern Oid	ff_extension_owner(void);
 /* schema.c: quote_identifier(schema) || '.' || quote_identifier(name), palloc'd. */
 extern char *ff_qualify(const char *schema, const char *name);
 

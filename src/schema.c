@@ -37,36 +37,49 @@ ff_fn_schema(FunctionCallInfo fcinfo)
 	return name;
 }
 
-/* Namespace of extension `ext` (PG 15 does not export get_extension_schema). */
-static Oid
-extension_namespace(Oid ext)
+/* Namespace and owner of the installed feed_fusion (one catalog index scan); false if absent. */
+static bool
+extension_row(Oid *nsp, Oid *owner)
 {
 	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
+	bool		found;
 
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("feed_fusion"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	found = HeapTupleIsValid(tup);
+	if (found)
+	{
+		*nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return nsp;
+	return found;
 }
 
 /* Schema of the installed extension (catalog scan: use off the hot path). */
 char *
 ff_extension_schema(void)
 {
-	Oid			ext = get_extension_oid("feed_fusion", true);
+	Oid			nsp,
+				owner;
 
-	if (!OidIsValid(ext))
-		return NULL;
-	return get_namespace_name(extension_namespace(ext));
+	return extension_row(&nsp, &owner) ? get_namespace_name(nsp) : NULL;
+}
+
+/* Owner of the installed extension (its rights read internal tables), or InvalidOid. */
+Oid
+ff_extension_owner(void)
+{
+	Oid			nsp,
+				owner;
+
+	return extension_row(&nsp, &owner) ? owner : InvalidOid;
 }
 
 /* Quote and join schema and object name for use in SQL text. */
