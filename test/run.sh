@@ -9,6 +9,7 @@
 source "$(dirname "$0")/../scripts/common.sh"
 set +e
 ONLY="${FF_TEST_ONLY:-}"     # optional: regress|tap|isolation|scripts (comma list)
+# FF_TEST_MATCH: optional regex on test names (regress, tap, isolation), e.g. "feed|flags"
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 ff_deps || exit 1
@@ -47,6 +48,7 @@ names_for() {
   local c="$1" dir="$2" ext="$3" f n
   for f in $(ls "$dir"/*."$ext" 2>/dev/null | sort); do
     n="$(basename "$f" ."$ext")"
+    if [ -n "${FF_TEST_MATCH:-}" ] && ! [[ "$n" =~ $FF_TEST_MATCH ]]; then continue; fi
     if [ "$c" = tbl ] && [[ "$n" == tbl_* ]]; then echo "$n"; fi
     if [ "$c" = shm ] && [[ "$n" != tbl_* ]]; then echo "$n"; fi
   done
