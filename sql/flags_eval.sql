@@ -123,7 +123,7 @@ SELECT flag_enabled('flags_e_refill') AS after_rollback, flag_enabled('payments_
 
 -- The trigger function is not callable directly.
 \set ON_ERROR_STOP 0
-SELECT _ff_flags_invalidate();
+SELECT _ff_config_changed();
 \set ON_ERROR_STOP 1
 
 DELETE FROM feature_flags WHERE key LIKE 'flags\_%';

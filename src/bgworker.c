@@ -38,6 +38,7 @@
 
 #include "feed_fusion.h"
 #include "bgworker.h"
+#include "context.h"
 #include "metrics.h"
 
 static volatile sig_atomic_t got_sigterm = false;
@@ -106,10 +107,10 @@ run_step(WorkerStep step)
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		char	   *schema;
+		const char *schema;
 
 		PushActiveSnapshot(GetTransactionSnapshot());
-		schema = ff_extension_schema();
+		schema = ff_extension_if_installed() ? ff_extension()->schema : NULL;
 		if (schema != NULL && step == STEP_MAINTENANCE)
 		{
 			pgstat_report_activity(STATE_RUNNING, "feed_fusion: ff_run_maintenance()");
@@ -117,9 +118,9 @@ run_step(WorkerStep step)
 				ereport(ERROR,
 						(errcode(ERRCODE_INTERNAL_ERROR),
 						 errmsg("feed_fusion: SPI_connect failed")));
-			SPI_execute(psprintf("SELECT %s()", ff_qualify(schema, "ff_run_maintenance")), false, 0);
+			SPI_execute(psprintf("SELECT %s()", quote_qualified_identifier(schema, "ff_run_maintenance")), false, 0);
 			/* retention dropped partitions: drop their hours from the rollup too */
-			SPI_execute(psprintf("SELECT %s()", ff_qualify(schema, "_ff_metrics_prune_rollup")), false, 0);
+			SPI_execute(psprintf("SELECT %s()", quote_qualified_identifier(schema, "_ff_metrics_prune_rollup")), false, 0);
 			SPI_finish();
 		}
 		else if (schema != NULL)

@@ -1,5 +1,5 @@
 /*
- * feed.c — the feed ranker: feed_fusion_home / _home_for / _profile (SPEC §5).
+ * feed.c — the feed ranker: feed_fusion_home / _home_for / _profile.
  *
  * What: a deterministic blend of three source streams (network, discover,
  *       listings; see feed_sources.c) into one sequence per (viewer, lane, as-of
@@ -39,11 +39,7 @@
 
 #include <math.h>
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -51,13 +47,13 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "feed.h"
 
 PG_FUNCTION_INFO_V1(feed_fusion_home);
@@ -75,10 +71,12 @@ static const struct config_enum_entry strategy_options[] = {
 	{NULL, 0, false}
 };
 
-/* Lane configuration, read per call from feed_lanes. */
+/* Lane configuration, read per call from feed_lanes (name: canonical after load_lane). */
 typedef struct Lane
 {
-	char		name[NAMEDATALEN + 1];
+	char		name[NAMEDATALEN];
+	bool		honors_shop_blend;	/* listings obey flag feed_shop_blend */
+	bool		serves_anonymous;	/* false: anonymous viewers get no rows */
 	double		w[FF_NSOURCES];
 	double		cap;
 	int			window;
@@ -111,19 +109,6 @@ ff_feed_init(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
-/* Owner of the installed extension (its rights read the tables and the secret). */
-Oid
-ff_feed_extension_owner(void)
-{
-	Oid			owner = ff_extension_owner();
-
-	if (!OidIsValid(owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("extension feed_fusion is not installed in this database")));
-	return owner;
-}
-
 /* Validate p_limit (1..100). */
 static int
 check_limit(FunctionCallInfo fcinfo, int argno)
@@ -143,9 +128,9 @@ check_limit(FunctionCallInfo fcinfo, int argno)
 	return limit;
 }
 
-/* Canonical lane name (legacy aliases mapped), validated for shape. */
+/* The lane argument as given (a lane or one of its aliases); load_lane resolves it. */
 static void
-canonical_lane(FunctionCallInfo fcinfo, int argno, Lane *lane)
+lane_arg(FunctionCallInfo fcinfo, int argno, Lane *lane)
 {
 	char	   *s;
 
@@ -155,18 +140,36 @@ canonical_lane(FunctionCallInfo fcinfo, int argno, Lane *lane)
 				 errmsg("feed lane must not be NULL"),
 				 errhint("Use one of the lanes in feed_lanes, e.g. for_you, following or shop.")));
 	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (strcmp(s, "combined") == 0)
-		s = "for_you";
-	else if (strcmp(s, "personal") == 0)
-		s = "following";
-	if (strlen(s) > NAMEDATALEN)
+	if (strlen(s) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown feed lane \"%.*s...\"", 40, s)));
 	strlcpy(lane->name, s, sizeof(lane->name));
 }
 
-/* Read the lane's weights, cap, window and dedup_delta; unknown lane → 22023. */
+/* "for_you, following, shop; legacy names: combined (for_you), ..." from feed_lanes. */
+static char *
+lanes_hint(void)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.string_agg(l.lane, ', ' ORDER BY l.lane), "
+							   "(SELECT pg_catalog.string_agg(a.alias || ' (' || a.lane || ')', ', ' ORDER BY a.alias) "
+							   " FROM (SELECT l2.lane, pg_catalog.unnest(l2.aliases) AS alias FROM %s l2) a) "
+							   "FROM %s l", ff_qualified("feed_lanes"), ff_qualified("feed_lanes"));
+	char	   *lanes,
+			   *aliases;
+
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		return pstrdup("See the table feed_lanes.");
+	lanes = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	aliases = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (lanes == NULL)
+		return pstrdup("The table feed_lanes has no lanes.");
+	if (aliases == NULL)
+		return psprintf("Lanes: %s.", lanes);
+	return psprintf("Lanes: %s; legacy names: %s.", lanes, aliases);
+}
+
+/* Read the lane (by name or alias) with all its settings; unknown lane → 22023. */
 static void
 load_lane(const char *schema, Lane *lane)
 {
@@ -178,19 +181,22 @@ load_lane(const char *schema, Lane *lane)
 	int			s;
 
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "feed_fusion: lane query failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "lane query failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown feed lane \"%s\"", lane->name),
-				 errhint("Use a lane listed in feed_lanes (for_you, following, shop; legacy: combined, personal).")));
+				 errhint("%s", lanes_hint())));
 	td = SPI_tuptable->tupdesc;
 	tup = SPI_tuptable->vals[0];
+	strlcpy(lane->name, TextDatumGetCString(SPI_getbinval(tup, td, 1, &isnull)), sizeof(lane->name));
 	for (s = 0; s < FF_NSOURCES; s++)
-		lane->w[s] = DatumGetFloat8(SPI_getbinval(tup, td, s + 1, &isnull));
-	lane->cap = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
-	lane->window = DatumGetInt32(SPI_getbinval(tup, td, 5, &isnull));
-	lane->delta = DatumGetFloat8(SPI_getbinval(tup, td, 6, &isnull));
+		lane->w[s] = DatumGetFloat8(SPI_getbinval(tup, td, s + 2, &isnull));
+	lane->cap = DatumGetFloat8(SPI_getbinval(tup, td, 5, &isnull));
+	lane->window = DatumGetInt32(SPI_getbinval(tup, td, 6, &isnull));
+	lane->delta = DatumGetFloat8(SPI_getbinval(tup, td, 7, &isnull));
+	lane->honors_shop_blend = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
+	lane->serves_anonymous = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull));
 	SPI_freetuptable(SPI_tuptable);
 	lane->max_listings = (int) floor(lane->cap * lane->window + 1e-9);
 	if (lane->window - 1 > FF_MAX_WINDOW)
@@ -224,7 +230,8 @@ load_secret(const char *schema, MemoryContext mcxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("feed cursor secret is missing"),
-				 errhint("Run SELECT %s() as the extension owner.", ff_qualify(schema, "ff_feed_rotate_secret"))));
+				 errhint("Run SELECT %s() as the extension owner.",
+						 quote_qualified_identifier(schema, "ff_feed_rotate_secret"))));
 	return out;
 }
 
@@ -243,7 +250,7 @@ load_viewer(const char *schema, FeedQuery *q)
 		bool		isnull;
 
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "feed_fusion: viewer query failed");
+			elog(ERROR, "viewer query failed");
 		td = SPI_tuptable->tupdesc;
 		tup = SPI_tuptable->vals[0];
 		old = MemoryContextSwitchTo(q->mcxt);
@@ -458,14 +465,6 @@ emit_row(ReturnSetInfo *rsinfo, int64 pos, const FeedItem *it, const char *sourc
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* epoch(ts) / 172800: the rank_key scale of a timestamp. */
-static double
-ts_key(TimestampTz ts)
-{
-	return ((double) ts / USECS_PER_SEC +
-			(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) / 172800.0;
-}
-
 /*
  * Per-stream batch: limit + 1 rows, the most one source can serve in a page (with the
  * look-ahead item), so each stream runs one query per page.  A smaller first batch
@@ -489,7 +488,6 @@ home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, 
 	Source		src[FF_NSOURCES];
 	bytea	   *secret;
 	bool		shop_blend;
-	bool		is_std = strcmp(lane->name, "for_you") == 0 || strcmp(lane->name, "following") == 0;
 	int			s,
 				emitted = 0;
 	FeedItem	pending;
@@ -509,20 +507,20 @@ home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, 
 	}
 	window_fit(&st, lane->window - 1);
 
-	/* anonymous viewers have no network: `following` is empty for them */
-	if (viewer == NULL && strcmp(lane->name, "following") == 0)
+	/* lanes that are about the viewer's network (following) are empty for anonymous */
+	if (viewer == NULL && !lane->serves_anonymous)
 		return;
 
 	memset(&q, 0, sizeof(q));
 	q.mcxt = work;
 	q.as_of = st.as_of;
-	q.as_of_key = ts_key(st.as_of);
+	q.as_of_key = ff_time_key(st.as_of);
 	q.has_viewer = viewer != NULL;
 	if (viewer)
 		q.viewer = *viewer;
 	load_viewer(schema, &q);
 	q.reels_ok = ff_flag_enabled_for("discover_reels", viewer, true);
-	shop_blend = is_std ? ff_flag_enabled_for("feed_shop_blend", viewer, true) : true;
+	shop_blend = lane->honors_shop_blend ? ff_flag_enabled_for("feed_shop_blend", viewer, true) : true;
 
 	memset(src, 0, sizeof(src));
 	/* network */
@@ -603,7 +601,7 @@ profile_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewe
 	memset(&q, 0, sizeof(q));
 	q.mcxt = work;
 	q.as_of = st.as_of;
-	q.as_of_key = ts_key(st.as_of);
+	q.as_of_key = ff_time_key(st.as_of);
 	q.has_viewer = viewer != NULL;
 	if (viewer)
 		q.viewer = *viewer;
@@ -652,49 +650,47 @@ typedef enum FeedCall
 	CALL_PROFILE
 } FeedCall;
 
-/* The page itself (out of line so PG_TRY's setjmp cannot clobber its locals). */
-static pg_noinline void
-run_feed_body(FunctionCallInfo fcinfo, FeedCall call, const char *schema, const pg_uuid_t *viewer,
-			  Lane *lane, const pg_uuid_t *entity, const char *cursor, int limit, MemoryContext work)
+/* One page request, passed through ff_run_as_owner. */
+typedef struct FeedPage
 {
+	FunctionCallInfo fcinfo;
+	FeedCall	call;
+	const char *schema;
+	const pg_uuid_t *viewer;
+	Lane	   *lane;
+	const pg_uuid_t *entity;
+	const char *cursor;
+	int			limit;
+	MemoryContext work;
+} FeedPage;
+
+/* The page itself, as the extension owner inside SPI. */
+static void
+run_feed_as_owner(void *arg)
+{
+	FeedPage   *p = (FeedPage *) arg;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "feed_fusion: SPI_connect failed");
-	ff_feed_plans_reset_if_needed(schema);
-	if (call == CALL_HOME)
-		home_page(fcinfo, schema, viewer, lane, cursor, limit, work);
+		elog(ERROR, "SPI_connect failed");
+	ff_feed_plans_reset_if_needed(p->schema);
+	if (p->call == CALL_HOME)
+		home_page(p->fcinfo, p->schema, p->viewer, p->lane, p->cursor, p->limit, p->work);
 	else
-		profile_page(fcinfo, schema, viewer, entity, cursor, limit, work);
+		profile_page(p->fcinfo, p->schema, p->viewer, p->entity, p->cursor, p->limit, p->work);
 	SPI_finish();
 }
 
-/*
- * Common frame: materialized SRF, a work context, the extension owner's rights and
- * SPI around one page.
- */
+/* Common frame: materialized SRF, a work context, the extension owner's rights, one page. */
 static void
 run_feed(FunctionCallInfo fcinfo, FeedCall call, const pg_uuid_t *viewer, Lane *lane,
 		 const pg_uuid_t *entity, const char *cursor, int limit)
 {
-	char	   *schema = ff_fn_schema(fcinfo);
-	MemoryContext work;
-	Oid			owner = ff_feed_extension_owner();
-	Oid			save_user;
-	int			save_sec;
+	FeedPage	p = {fcinfo, call, ff_extension()->schema, viewer, lane, entity, cursor, limit, NULL};
 
 	InitMaterializedSRF(fcinfo, 0);
-	work = AllocSetContextCreate(CurrentMemoryContext, "feed_fusion page", ALLOCSET_DEFAULT_SIZES);
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		run_feed_body(fcinfo, call, schema, viewer, lane, entity, cursor, limit, work);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
-	MemoryContextDelete(work);
+	p.work = AllocSetContextCreate(CurrentMemoryContext, "feed_fusion page", ALLOCSET_DEFAULT_SIZES);
+	ff_run_as_owner(run_feed_as_owner, &p);
+	MemoryContextDelete(p.work);
 }
 
 /* Cursor argument as C string, or NULL. */
@@ -724,7 +720,7 @@ home_impl(PG_FUNCTION_ARGS)
 	int			limit = check_limit(fcinfo, 2);
 	char	   *cursor;
 
-	canonical_lane(fcinfo, 0, &lane);
+	lane_arg(fcinfo, 0, &lane);
 	cursor = cursor_arg(fcinfo, 1);
 	run_feed(fcinfo, CALL_HOME, has_viewer ? &viewer : NULL, &lane, NULL, cursor, limit);
 	return (Datum) 0;
@@ -746,13 +742,9 @@ home_for_impl(PG_FUNCTION_ARGS)
 	int			limit;
 	char	   *cursor;
 
-	if (!ff_acts_as_service_role())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("feed_fusion_home_for is for service_role only"),
-				 errdetail("Only service_role may read another user's feed.")));
+	ff_require_service_role("feed_fusion_home_for");
 	limit = check_limit(fcinfo, 3);
-	canonical_lane(fcinfo, 1, &lane);
+	lane_arg(fcinfo, 1, &lane);
 	cursor = cursor_arg(fcinfo, 2);
 	if (!PG_ARGISNULL(0))
 		viewer = *PG_GETARG_UUID_P(0);

@@ -133,9 +133,6 @@ extern FeedItem *ff_stream_head(FeedStream *s, FeedQuery *q, const char *schema)
 extern int	ff_feed_network_strategy;	/* GUC: 0 auto, 1 merge, 2 filter */
 extern int	ff_feed_merge_max_follows;	/* GUC */
 
-/* feed.c: owner of the installed extension (whose rights read the data). */
-extern Oid	ff_feed_extension_owner(void);
-
 /* feed_cursor.c */
 extern char *ff_cursor_encode(const FeedState *st, const bytea *secret, const char *binding,
 							  const pg_uuid_t *viewer, const pg_uuid_t *subject);

@@ -1,5 +1,5 @@
 /*
- * feed_nba.c — rocker_next_best_actions(p_limit): weighted suggestions (SPEC §5).
+ * feed_nba.c — rocker_next_best_actions(p_limit): weighted suggestions.
  *
  * What: for the current user, up to p_limit of
  *         complete_profile 0.9  person entity missing, or lacking avatar_url or bio
@@ -24,6 +24,7 @@
 #include "utils/tuplestore.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "feed.h"
 
 PG_FUNCTION_INFO_V1(rocker_next_best_actions);
@@ -43,10 +44,23 @@ days_between(TimestampTz from, TimestampTz to)
 	return (to - from) / USECS_PER_DAY;
 }
 
-/* Collect the user's signals and decide the actions (inside SPI, as the owner). */
-static pg_noinline int
-nba_collect(const char *schema, const pg_uuid_t *user, Nba *out)
+/* One request, passed through ff_run_as_owner. */
+typedef struct NbaCall
 {
+	const char *schema;
+	const pg_uuid_t *user;
+	Nba		   *out;
+	int			n;
+} NbaCall;
+
+/* Collect the user's signals and decide the actions (inside SPI, as the owner). */
+static void
+nba_collect(void *callp)
+{
+	NbaCall    *call = (NbaCall *) callp;
+	const char *schema = call->schema;
+	const pg_uuid_t *user = call->user;
+	Nba		   *out = call->out;
 	Datum		arg = UUIDPGetDatum(user);
 	int			rc,
 				n = 0;
@@ -66,11 +80,11 @@ nba_collect(const char *schema, const pg_uuid_t *user, Nba *out)
 				now = GetCurrentStatementStartTimestamp();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "feed_fusion: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 	ff_feed_plans_reset_if_needed(schema);
 	rc = SPI_execute_plan(ff_feed_plan(FP_NBA, schema), &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "feed_fusion: next-best-actions query failed");
+		elog(ERROR, "next-best-actions query failed");
 	td = SPI_tuptable->tupdesc;
 	tup = SPI_tuptable->vals[0];
 	has_person = DatumGetBool(SPI_getbinval(tup, td, 1, &isnull));
@@ -121,7 +135,7 @@ nba_collect(const char *schema, const pg_uuid_t *user, Nba *out)
 								 nfollows, nfollows == 1 ? "entity" : "entities");
 		n++;
 	}
-	return n;
+	call->n = n;
 }
 
 /* Body of rocker_next_best_actions(p_limit). */
@@ -132,11 +146,8 @@ nba_impl(PG_FUNCTION_ARGS)
 	pg_uuid_t	user;
 	int			limit,
 				i;
-	volatile int n = 0;
 	Nba			acts[4];
-	Oid			save_user;
-	int			save_sec;
-	char	   *schema;
+	NbaCall		call;
 
 	if (PG_ARGISNULL(0) || PG_GETARG_INT32(0) < 1 || PG_GETARG_INT32(0) > 100)
 		ereport(ERROR,
@@ -146,20 +157,12 @@ nba_impl(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (!ff_current_user_uuid(&user))
 		return (Datum) 0;		/* anonymous: nothing to suggest */
-	schema = ff_fn_schema(fcinfo);
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(ff_feed_extension_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		n = nba_collect(schema, &user, acts);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
-	for (i = 0; i < n && i < limit; i++)
+	call.schema = ff_extension()->schema;
+	call.user = &user;
+	call.out = acts;
+	call.n = 0;
+	ff_run_as_owner(nba_collect, &call);
+	for (i = 0; i < call.n && i < limit; i++)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};

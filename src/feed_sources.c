@@ -31,10 +31,12 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "feed.h"
 
 int			ff_feed_network_strategy = 0;
@@ -76,13 +78,13 @@ ff_feed_plans_reset_if_needed(const char *schema)
 static char *
 plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 {
-	char	   *posts = ff_qualify(schema, "posts");
-	char	   *events = ff_qualify(schema, "events");
-	char	   *listings = ff_qualify(schema, "listings");
-	char	   *hides = ff_qualify(schema, "feed_hides");
-	char	   *cart = ff_qualify(schema, "shopping_cart_items");
-	char	   *follows = ff_qualify(schema, "follows");
-	char	   *entities = ff_qualify(schema, "entities");
+	char	   *posts = quote_qualified_identifier(schema, "posts");
+	char	   *events = quote_qualified_identifier(schema, "events");
+	char	   *listings = quote_qualified_identifier(schema, "listings");
+	char	   *hides = quote_qualified_identifier(schema, "feed_hides");
+	char	   *cart = quote_qualified_identifier(schema, "shopping_cart_items");
+	char	   *follows = quote_qualified_identifier(schema, "follows");
+	char	   *entities = quote_qualified_identifier(schema, "entities");
 	char	   *hp,
 			   *he,
 			   *hl;
@@ -170,12 +172,15 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 
 				*nargs = 1;
 				*types = t;
-				return psprintf("SELECT l.w_network, l.w_discover, l.w_listings, l.listing_cap, l.window_size,"
-								" l.dedup_delta FROM %s l WHERE l.lane = $1", ff_qualify(schema, "feed_lanes"));
+				return psprintf("SELECT l.lane, l.w_network, l.w_discover, l.w_listings, l.listing_cap,"
+								" l.window_size, l.dedup_delta, l.honors_shop_blend, l.serves_anonymous"
+								" FROM %s l WHERE l.lane = $1 OR $1 = ANY (l.aliases)"
+								" ORDER BY l.lane = $1 DESC, l.lane LIMIT 1",
+								quote_qualified_identifier(schema, "feed_lanes"));
 			}
 		case FP_SECRET:
 			*nargs = 0;
-			return psprintf("SELECT s.secret FROM %s s WHERE s.id = 1", ff_qualify(schema, "_ff_feed_secret"));
+			return psprintf("SELECT s.secret FROM %s s WHERE s.id = 1", quote_qualified_identifier(schema, "_ff_feed_secret"));
 		case FP_VIEWER:
 			{
 				static Oid	t[1] = {UUIDOID};
@@ -203,14 +208,30 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 								" (SELECT max(u.occurred_at) FROM %s u WHERE u.user_id = $1),"
 								" pe.created_at"
 								" FROM (SELECT 1) d LEFT JOIN %s pe ON pe.owner_user_id = $1 AND pe.kind = 'person'",
-								listings, entities, follows, ff_qualify(schema, "usage_events"),
-								ff_qualify(schema, "usage_events"), entities);
+								listings, entities, follows, quote_qualified_identifier(schema, "usage_events"),
+								quote_qualified_identifier(schema, "usage_events"), entities);
 			}
 		case FP_COUNT:
 			break;
 	}
-	elog(ERROR, "feed_fusion: unknown plan %d", (int) id);
+	elog(ERROR, "unknown feed plan %d", (int) id);
 	return NULL;
+}
+
+/*
+ * feed_lanes has the 0.1.1 columns (lane behaviour as data); a database still at
+ * 0.1.0 gets a clear 55000 until ALTER EXTENSION feed_fusion UPDATE has run.
+ */
+static void
+check_lanes_schema(void)
+{
+	if (get_attnum(ff_extension_relid(FF_REL_FEED_LANES), "serves_anonymous") == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"feed_fusion\" must be updated before the feed can be served"),
+				 errdetail("Table feed_lanes has no column serves_anonymous: the database is at an "
+						   "older version of feed_fusion than its library."),
+				 errhint("Run ALTER EXTENSION feed_fusion UPDATE.")));
 }
 
 /* The saved plan `id`, prepared (generic, read-only) on first use in this backend. */
@@ -221,13 +242,18 @@ ff_feed_plan(FeedPlanId id, const char *schema)
 	{
 		int			nargs;
 		Oid		   *types;
-		char	   *sql = plan_sql(id, schema, &nargs, &types);
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		char	   *sql;
+		SPIPlanPtr	p;
+
+		if (id == FP_LANE)
+			check_lanes_schema();
+		sql = plan_sql(id, schema, &nargs, &types);
+		p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
-			elog(ERROR, "feed_fusion: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "feed_fusion: SPI_keepplan failed");
+			elog(ERROR, "SPI_keepplan failed");
 		plans[id] = p;
 	}
 	return plans[id];
@@ -300,12 +326,12 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 		if (s->partitioned && s->horizon < 1000.0)
 		{
 			double		ref = Min(s->bound_key, q->as_of_key);
-			double		lo_sec = (ref - s->horizon) * 172800.0;
+			double		lo_sec = (ref - s->horizon) * FF_DECAY_SECONDS;
 
 			/* floor to whole seconds, then derive the exact key bound from it */
 			lo_sec = floor(lo_sec);
-			lo = (TimestampTz) ((lo_sec - (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC);
-			lo_key = lo_sec / 172800.0;
+			lo = (TimestampTz) ((lo_sec - (double) FF_UNIX_TO_PG_EPOCH_SECS) * USECS_PER_SEC);
+			lo_key = lo_sec / FF_DECAY_SECONDS;
 			bounded = true;
 		}
 		vals[0] = Float8GetDatum(s->bound_key);
@@ -334,7 +360,7 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 	}
 	rc = SPI_execute_plan(plan, vals, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "feed_fusion: source query failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "source query failed: %s", SPI_result_code_string(rc));
 	q->nqueries++;
 	nrows = SPI_processed;
 	q->nrows += (int) nrows;

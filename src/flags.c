@@ -1,16 +1,16 @@
 /*
- * flags.c — feature flags: per-backend cache with commit-time invalidation (SPEC §4).
+ * flags.c — feature flags: per-backend cache with commit-time invalidation.
  *
- * What: flags_for(), flag_enabled(), the C API ff_flag_enabled_for() the feed uses,
- *       and the trigger function that announces changes to feature_flags.
+ * What: flags_for(), flag_enabled() and the C API ff_flag_enabled_for() the feed
+ *       uses (evaluation rules: docs/flags.md).
  *
  * Why / design:
  *   Each backend keeps the whole flag table in memory (it is small) and evaluates
  *   flags without any query.  The copy stays valid until the table changes:
- *   - a statement-level trigger on feature_flags (INSERT/UPDATE/DELETE/TRUNCATE,
- *     ENABLE ALWAYS) queues a relcache invalidation for the table;
- *   - a relcache callback, registered once per backend, marks the copy stale when
- *     that relation (or every relation, InvalidOid) is invalidated.
+ *   - the config-change trigger on feature_flags (INSERT/UPDATE/DELETE/TRUNCATE,
+ *     ENABLE ALWAYS; context.c) queues a relcache invalidation for the table;
+ *   - context.c's relcache callback bumps the table's generation, and the copy is
+ *     current only while the generation it was read at is still the latest.
  *   Invalidations travel with the transaction: other backends receive them only
  *   after the commit is visible (each call first accepts pending messages: one
  *   shared-memory flag check when there are none, so even a backend inside an
@@ -19,8 +19,8 @@
  *   replays them locally too (so a cache filled from a rolled-back change is
  *   dropped).  Hot standbys get them from the commit record during WAL replay.
  *   ALTER/DROP of the table (and DROP/CREATE EXTENSION) send relcache invalidations
- *   of their own; the cache is keyed on the table's oid, looked up again on every
- *   fill, so a re-created extension is picked up.
+ *   of their own; the table's oid comes from context.c, which forgets it on any of
+ *   those, so a re-created extension is picked up.
  *
  *   The fill is one sequential scan of feature_flags done in C under a fresh
  *   (latest) snapshot, not SQL: it needs no privilege on the table (anon has
@@ -28,7 +28,7 @@
  *   booleans ever leave this file.  The latest snapshot (not the transaction's)
  *   matters: a REPEATABLE READ transaction that consumed an invalidation must not
  *   cache its old snapshot's rows as if they were current.  An invalidation that
- *   arrives while a fill runs leaves the new copy marked stale (counter check),
+ *   arrives while a fill runs leaves the new copy stale (generation check),
  *   so a race costs at most one extra fill, never a stale answer.
  *
  * Locking: AccessShareLock on feature_flags during a fill (held to end of
@@ -56,11 +56,12 @@
 #include "utils/snapmgr.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "flags.h"
+#include "status.h"
 
 PG_FUNCTION_INFO_V1(ff_flags_for);
 PG_FUNCTION_INFO_V1(ff_flag_enabled);
-PG_FUNCTION_INFO_V1(ff_flags_invalidate);
 PG_FUNCTION_INFO_V1(ff_flags_cache_info);
 
 /* One cached flag row: only what evaluation needs. */
@@ -81,42 +82,17 @@ typedef struct FlagEntry
 static MemoryContext cache_cxt = NULL;
 static FlagEntry *cache_flags = NULL;
 static int	cache_nflags = 0;
-static bool cache_valid = false;
-static Oid	cache_relid = InvalidOid;	/* feature_flags the copy came from */
-static Oid	filling_relid = InvalidOid; /* feature_flags being read right now */
-static uint64 inval_count = 0;	/* relevant invalidations seen, ever */
-static bool callback_registered = false;
+static uint64 cache_gen = 0;	/* ff_config_generation() the copy is current for; 0: none */
 
 /* Counters for ff_status() (this backend only). */
 static uint64 stat_fills = 0;
 static uint64 stat_hits = 0;
 
-/* Relcache callback: our table (or everything) changed, so the copy is stale. */
-static void
-flags_relcache_callback(Datum arg, Oid relid)
+/* Is the copy current (no change to feature_flags reached us since it was read)? */
+static inline bool
+cache_current(void)
 {
-	if (relid == InvalidOid || relid == cache_relid || relid == filling_relid)
-	{
-		cache_valid = false;
-		inval_count++;
-	}
-}
-
-/* Registered lazily: once per backend, on the first fill (the array is fixed-size). */
-static void
-register_callback(void)
-{
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(flags_relcache_callback, (Datum) 0);
-		callback_registered = true;
-	}
-}
-
-/* Nothing to set up at load time: the callback is registered on first use. */
-void
-ff_flags_init(void)
-{
+	return cache_gen != 0 && cache_gen == ff_config_generation(FF_REL_FEATURE_FLAGS);
 }
 
 /* qsort/bsearch comparator for uuids (byte order, as uuid_cmp). */
@@ -145,9 +121,7 @@ copy_uuid_array(Datum d, MemoryContext cxt, pg_uuid_t **out)
 	pg_uuid_t  *res;
 
 	if (ARR_ELEMTYPE(arr) != UUIDOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("feed_fusion: feature_flags user lists must be uuid[]")));
+		elog(ERROR, "feature_flags user lists must be uuid[]");
 	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
 	res = MemoryContextAlloc(cxt, sizeof(pg_uuid_t) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -184,7 +158,7 @@ flag_column(TupleDesc desc, const char *name, Oid type)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("feed_fusion: feature_flags has no column \"%s\" of type %s",
+			 errmsg("table \"feature_flags\" has no column \"%s\" of type %s",
 					name, format_type_be(type))));
 	return InvalidAttrNumber;	/* keep the compiler quiet */
 }
@@ -204,14 +178,14 @@ flag_constant(const FlagEntry *f)
 }
 
 /*
- * Read feature_flags (in namespace nsp) into a fresh cache.  One scan under the
- * latest snapshot; the result is marked valid only if no relevant invalidation
- * arrived after the snapshot could have been taken.
+ * Read feature_flags into a fresh cache.  One scan under the latest snapshot; the
+ * copy is current only if no relevant invalidation arrived after the snapshot could
+ * have been taken (the generation did not move).
  */
 static void
-fill_cache(Oid nsp)
+fill_cache(void)
 {
-	Oid			relid = get_relname_relid("feature_flags", nsp);
+	Oid			relid = ff_extension_relid(FF_REL_FEATURE_FLAGS);
 	Relation	rel;
 	TupleDesc	desc;
 	AttrNumber	a_key,
@@ -230,20 +204,12 @@ fill_cache(Oid nsp)
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("feed_fusion: table feature_flags not found in schema %s",
-						get_namespace_name(nsp))));
-	register_callback();
-	filling_relid = relid;
-
 	/* Opening the table processes pending invalidations (they predate our snapshot). */
 	rel = table_open(relid, AccessShareLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("feed_fusion: \"%s\" is not a table", RelationGetRelationName(rel))));
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
 	desc = RelationGetDescr(rel);
 	a_key = flag_column(desc, "key", TEXTOID);
 	a_enabled = flag_column(desc, "enabled", BOOLOID);
@@ -259,7 +225,7 @@ fill_cache(Oid nsp)
 								   ALLOCSET_SMALL_SIZES);
 	flags = MemoryContextAlloc(newcxt, sizeof(FlagEntry) * cap);
 
-	start = inval_count;
+	start = ff_config_generation(FF_REL_FEATURE_FLAGS);
 	/* Parallel mode forbids a new snapshot: use the query's, and do not keep the copy. */
 	snap = RegisterSnapshot(parallel ? GetActiveSnapshot() : GetLatestSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
@@ -315,23 +281,21 @@ fill_cache(Oid nsp)
 	cache_cxt = newcxt;
 	cache_flags = flags;
 	cache_nflags = nflags;
-	cache_relid = relid;
-	filling_relid = InvalidOid;
-	cache_valid = !parallel && inval_count == start;
+	cache_gen = parallel ? 0 : start;	/* stale at once if the generation moved */
 	stat_fills++;
 	if (oldcxt)
 		MemoryContextDelete(oldcxt);
 }
 
-/* Make sure the cache is usable, filling it from the called function's schema when stale. */
+/* Make sure the cache is usable, filling it when stale. */
 static inline void
-ensure_cache(FunctionCallInfo fcinfo)
+ensure_cache(void)
 {
 	AcceptInvalidationMessages();	/* commits since our last lock: cheap when none */
-	if (cache_valid)
+	if (cache_current())
 		stat_hits++;
 	else
-		fill_cache(get_func_namespace(fcinfo->flinfo->fn_oid));
+		fill_cache();
 }
 
 /* Cached entry for key[0..len), or NULL. */
@@ -366,7 +330,7 @@ uuid_listed(const pg_uuid_t *list, int n, const pg_uuid_t *u)
 	return n > 0 && bsearch(u, list, n, sizeof(pg_uuid_t), uuid_cmp_raw) != NULL;
 }
 
-/* SPEC §4 evaluation of one flag for user (NULL: anonymous); h may carry a hasher to reuse. */
+/* Evaluation of one flag (docs/flags.md) for user (NULL: anonymous); h may carry a hasher to reuse. */
 static bool
 eval_flag(const FlagEntry *f, const pg_uuid_t *user, FlagHasher *h)
 {
@@ -403,18 +367,9 @@ ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dflt)
 	const FlagEntry *f;
 	int			len = strlen(key);
 
-	AcceptInvalidationMessages();	/* see ensure_cache() */
-	if (!cache_valid)
-	{
-		char	   *schema = ff_extension_schema();
-		Oid			nsp = schema ? get_namespace_oid(schema, true) : InvalidOid;
-
-		if (!OidIsValid(nsp))
-			return dflt;
-		fill_cache(nsp);
-	}
-	else
-		stat_hits++;
+	if (ff_extension_if_installed() == NULL)
+		return dflt;
+	ensure_cache();
 	if (!ff_flag_key_valid(key, len) || (f = find_flag(key, len)) == NULL)
 		return dflt;
 	return eval_flag(f, user, NULL);
@@ -444,7 +399,7 @@ flags_for_impl(PG_FUNCTION_ARGS)
 					 errhint("Only service_role may pass a p_user other than the current user.")));
 	}
 
-	ensure_cache(fcinfo);
+	ensure_cache();
 	hasher.user = target;
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < cache_nflags; i++)
@@ -492,7 +447,7 @@ flag_enabled_impl(PG_FUNCTION_ARGS)
 	len = VARSIZE_ANY_EXHDR(key);
 	check_key(k, len);
 
-	ensure_cache(fcinfo);
+	ensure_cache();
 	f = find_flag(k, len);
 	if (f == NULL)
 	{
@@ -512,33 +467,19 @@ ff_flag_enabled(PG_FUNCTION_ARGS)
 	return ff_tracked_call("flag_enabled", flag_enabled_impl, fcinfo);
 }
 
-/* Trigger (statement level, after I/U/D/TRUNCATE): announce the change with the transaction. */
-Datum
-ff_flags_invalidate(PG_FUNCTION_ARGS)
-{
-	TriggerData *td;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("_ff_flags_invalidate() must be called as a trigger")));
-	td = (TriggerData *) fcinfo->context;
-	CacheInvalidateRelcache(td->tg_relation);
-	return PointerGetDatum(NULL);
-}
-
 /* SQL: _ff_flags_cache_info() RETURNS jsonb — this backend's cache state for ff_status(). */
 Datum
 ff_flags_cache_info(PG_FUNCTION_ARGS)
 {
-	StringInfoData s;
+	FfStatus	st;
+	bool		current = cache_current();
 
-	initStringInfo(&s);
-	appendStringInfo(&s,
-					 "{\"cache\": \"backend\", \"valid\": %s, \"flags\": %d, "
-					 "\"fills\": " UINT64_FORMAT ", \"hits\": " UINT64_FORMAT
-					 ", \"invalidations\": " UINT64_FORMAT "}",
-					 cache_valid ? "true" : "false", cache_valid ? cache_nflags : 0,
-					 stat_fills, stat_hits, inval_count);
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	ff_status_begin(&st);
+	ff_status_text(&st, "cache", "backend");
+	ff_status_bool(&st, "valid", current);
+	ff_status_int(&st, "flags", current ? cache_nflags : 0);
+	ff_status_int(&st, "fills", (int64) stat_fills);
+	ff_status_int(&st, "hits", (int64) stat_hits);
+	ff_status_int(&st, "invalidations", (int64) (ff_config_generation(FF_REL_FEATURE_FLAGS) - 1));
+	PG_RETURN_JSONB_P(ff_status_end(&st));
 }

@@ -192,3 +192,14 @@ ff_acts_as_service_role(void)
 	svc = get_role_oid("service_role", true);
 	return OidIsValid(svc) && has_privs_of_role(GetUserId(), svc);
 }
+
+/* service_role-only RPCs call this first: core's wording for a missing privilege. */
+void
+ff_require_service_role(const char *fn)
+{
+	if (!ff_acts_as_service_role())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", fn),
+				 errdetail("Only service_role can call this function.")));
+}

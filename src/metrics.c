@@ -61,6 +61,7 @@
 #include "utils/timestamp.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "metrics.h"
 #include "sketch.h"
 
@@ -608,7 +609,7 @@ insert_row(const char *schema, Oid owner, const char *rpc, int64 minute, uint64 
 		Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, BYTEAOID};
 		char	   *sql = psprintf("INSERT INTO %s (rpc, bucket_start, calls, errors, total_ms, max_ms, sketch) "
 								   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-								   ff_qualify(schema, "rpc_metrics"));
+								   quote_qualified_identifier(schema, "rpc_metrics"));
 		SPIPlanPtr	plan = SPI_prepare(sql, 7, types);
 
 		if (plan == NULL)
@@ -679,7 +680,7 @@ table_record_quiet(FunctionCallInfo fcinfo, const char *rpc, double ms)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		table_record(ff_fn_schema(fcinfo), function_owner(fcinfo->flinfo->fn_oid), rpc,
+		table_record(ff_extension()->schema, function_owner(fcinfo->flinfo->fn_oid), rpc,
 					 minute_of(GetCurrentTimestamp()), ms, true);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -767,7 +768,7 @@ log_call(FunctionCallInfo fcinfo, const char *rpc, double ms, bool ok, Timestamp
 	if (mshm != NULL)
 		shm_record(MyDatabaseId, rpc, minute_of(ts), ms, ok);
 	else
-		table_record(ff_fn_schema(fcinfo), function_owner(fcinfo->flinfo->fn_oid), rpc,
+		table_record(ff_extension()->schema, function_owner(fcinfo->flinfo->fn_oid), rpc,
 					 minute_of(ts), ms, ok);
 }
 
@@ -1092,13 +1093,13 @@ metrics_flush(const char *schema, Oid owner, bool include_open)
 int64
 ff_metrics_flush_current_db(bool include_open)
 {
-	char	   *schema;
+	const char *schema;
 
 	if (mshm == NULL)
 		return 0;
-	schema = ff_extension_schema();
-	if (schema == NULL)
+	if (ff_extension_if_installed() == NULL)
 		return -1;
+	schema = ff_extension()->schema;
 	return metrics_flush(schema, InvalidOid, include_open);
 }
 
@@ -1109,7 +1110,7 @@ ff_rpc_metrics_flush(PG_FUNCTION_ARGS)
 	require_service_role("rpc_metrics_flush");
 	if (mshm == NULL)
 		PG_RETURN_INT64(0);		/* table mode: every call is already a row */
-	PG_RETURN_INT64(metrics_flush(ff_fn_schema(fcinfo), function_owner(fcinfo->flinfo->fn_oid), false));
+	PG_RETURN_INT64(metrics_flush(ff_extension()->schema, function_owner(fcinfo->flinfo->fn_oid), false));
 }
 
 /* _ff_metrics_flush_all(): also the open minute (what a clean shutdown does). */
@@ -1119,7 +1120,7 @@ ff_metrics_flush_all(PG_FUNCTION_ARGS)
 	require_service_role("_ff_metrics_flush_all");
 	if (mshm == NULL)
 		PG_RETURN_INT64(0);
-	PG_RETURN_INT64(metrics_flush(ff_fn_schema(fcinfo), function_owner(fcinfo->flinfo->fn_oid), true));
+	PG_RETURN_INT64(metrics_flush(ff_extension()->schema, function_owner(fcinfo->flinfo->fn_oid), true));
 }
 
 /* ----------------------------------------------------------------------

@@ -19,16 +19,6 @@
 PG_FUNCTION_INFO_V1(ff_rank_key);
 PG_FUNCTION_INFO_V1(ff_score_at);
 
-#define FF_DECAY_SECONDS 172800.0	/* 48 h */
-
-/* Seconds since the Unix epoch of a timestamptz. */
-static double
-unix_seconds(TimestampTz ts)
-{
-	return (double) ts / USECS_PER_SEC +
-		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-}
-
 /* SQL: ff_rank_key(float8, timestamptz) RETURNS float8 IMMUTABLE STRICT. */
 Datum
 ff_rank_key(PG_FUNCTION_ARGS)
@@ -44,7 +34,7 @@ ff_rank_key(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("created_at must be finite")));
-	PG_RETURN_FLOAT8(log(base) + unix_seconds(ts) / FF_DECAY_SECONDS);
+	PG_RETURN_FLOAT8(log(base) + ff_time_key(ts));
 }
 
 /* SQL: ff_score_at(rank_key float8, at timestamptz) RETURNS float8 — the score at time `at`. */
@@ -54,5 +44,5 @@ ff_score_at(PG_FUNCTION_ARGS)
 	float8		rk = PG_GETARG_FLOAT8(0);
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
 
-	PG_RETURN_FLOAT8(exp(rk - unix_seconds(at) / FF_DECAY_SECONDS));
+	PG_RETURN_FLOAT8(exp(rk - ff_time_key(at)));
 }

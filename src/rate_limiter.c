@@ -1,5 +1,5 @@
 /*
- * rate_limiter.c — token-bucket rate limiting (SPEC §6): check_rate_limit,
+ * rate_limiter.c — token-bucket rate limiting: check_rate_limit,
  * rate_limit_take, rate_limit_reset and the limiter's ff_status() row.
  *
  * What: GCRA (see ratelimit.h: one theoretical-arrival timestamp per key, exact
@@ -21,12 +21,13 @@
  *       'standard', so unknown scopes cannot mint fresh buckets); rate_limit_take
  *       uses p_key as given; both share one namespace per database, so
  *       rate_limit_reset('standard:u:<uuid>') clears a user's standard bucket.
- * Cache: profiles are read once per backend into a hash table; a statement-level
- *       trigger on rate_limit_profiles sends a relcache invalidation at commit, and a
- *       relcache callback (also fired by DDL or DROP EXTENSION) marks the cache stale.
+ * Cache: profiles are read once per backend into a hash table, current while
+ *       ff_config_generation(rate_limit_profiles) has not moved (context.c: the
+ *       config-change trigger's invalidation arrives with the commit; DDL and DROP
+ *       EXTENSION move it too).
  * Locking: shared-memory mode: ratelimit_shm.c's partition locks.  Table mode: the
  *       row lock of the upsert (callers on one key serialize until their commit).
- *       Reads and writes of the tables run as the tables' owner (as RI triggers do),
+ *       Reads and writes of the tables run as the extension owner (ff_run_as_owner),
  *       so anon/authenticated need no privileges on them; that SQL names every
  *       operator, function and type with pg_catalog, so a caller's search_path cannot
  *       substitute its own objects into statements that run with the owner's rights.
@@ -56,13 +57,14 @@
 #include "utils/timestamp.h"
 
 #include "feed_fusion.h"
+#include "context.h"
 #include "ratelimit.h"
+#include "status.h"
 
 PG_FUNCTION_INFO_V1(check_rate_limit);
 PG_FUNCTION_INFO_V1(rate_limit_take);
 PG_FUNCTION_INFO_V1(rate_limit_reset);
 PG_FUNCTION_INFO_V1(ff_rate_limiter_info);
-PG_FUNCTION_INFO_V1(ff_rate_limit_profiles_changed);
 
 #define RL_PROFILE_NAMELEN	64
 #define RL_GC_EVERY			64		/* table mode: sweep every N takes per backend ... */
@@ -77,15 +79,9 @@ typedef struct RlProfile
 	bool		valid;			/* false: period out of range (error when used) */
 } RlProfile;
 
-/* Per-backend state for the extension schema last seen. */
-static Oid	st_nsp = InvalidOid;
-static uint64 st_inval_gen = 1;	/* bumped by the invalidation callbacks */
-static uint64 st_rels_gen = 0;	/* generation the relids/owners below were read at */
+/* Per-backend state: plans for the schema they were prepared in, the profile cache. */
+static Oid	st_nsp = InvalidOid;	/* schema the saved plans name */
 static uint64 st_profiles_gen = 0;	/* generation the profile cache was read at */
-static Oid	st_profiles_rel = InvalidOid;
-static Oid	st_counters_rel = InvalidOid;
-static Oid	st_profiles_owner = InvalidOid;
-static Oid	st_counters_owner = InvalidOid;
 static HTAB *st_profiles = NULL;
 static MemoryContext st_mcxt = NULL;
 static SPIPlanPtr plan_take = NULL;
@@ -95,65 +91,11 @@ static SPIPlanPtr plan_gc = NULL;
 static uint32 st_takes = 0;
 static BlockNumber st_gc_block = InvalidBlockNumber;	/* sweep cursor; starts at random */
 
-/* Function oid → schema oid, a tiny cache flushed on any pg_proc change. */
-#define RL_FN_CACHE 4
-static Oid	fn_cache_oid[RL_FN_CACHE];
-static Oid	fn_cache_nsp[RL_FN_CACHE];
-static int	fn_cache_next = 0;
-static bool callbacks_registered = false;
-
 /* Register the GUC and (when preloaded) the shared-memory hooks. */
 void
 ff_rate_limiter_init(void)
 {
 	rl_shm_register();
-}
-
-/* Relcache callback: any change to our tables (or a full reset) makes the state stale. */
-static void
-rl_relcache_cb(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == st_profiles_rel || relid == st_counters_rel)
-		st_inval_gen++;
-}
-
-/* Syscache callback on pg_proc: a function may have moved or gone. */
-static void
-rl_proc_cb(Datum arg, int cacheid, uint32 hashvalue)
-{
-	int			i;
-
-	for (i = 0; i < RL_FN_CACHE; i++)
-		fn_cache_oid[i] = InvalidOid;
-	st_inval_gen++;
-}
-
-/* Schema of the called function (= the extension schema), cached by function oid. */
-static Oid
-rl_fn_nsp(FunctionCallInfo fcinfo)
-{
-	Oid			fn = fcinfo->flinfo->fn_oid;
-	Oid			nsp;
-	int			i;
-
-	if (!callbacks_registered)
-	{
-		CacheRegisterRelcacheCallback(rl_relcache_cb, (Datum) 0);
-		CacheRegisterSyscacheCallback(PROCOID, rl_proc_cb, (Datum) 0);
-		callbacks_registered = true;
-	}
-	for (i = 0; i < RL_FN_CACHE; i++)
-		if (fn_cache_oid[i] == fn)
-			return fn_cache_nsp[i];
-	nsp = get_func_namespace(fn);
-	if (!OidIsValid(nsp))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("feed_fusion: function %u not found", fn)));
-	fn_cache_oid[fn_cache_next] = fn;
-	fn_cache_nsp[fn_cache_next] = nsp;
-	fn_cache_next = (fn_cache_next + 1) % RL_FN_CACHE;
-	return nsp;
 }
 
 /* Free the saved plans (only at the start of a call, never from a callback). */
@@ -171,69 +113,18 @@ rl_free_plans(void)
 		}
 }
 
-/* Owner of a relation (the role our table access runs as). */
-static Oid
-rl_rel_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("feed_fusion: relation %u not found", relid)));
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* Make the per-backend state match schema `nsp` and the latest invalidations. */
+/* Drop plans prepared for another schema (the extension was re-created elsewhere). */
 static void
-rl_ensure_state(Oid nsp)
+rl_ensure_state(void)
 {
+	Oid			nsp = ff_extension()->nsp;
+
 	if (nsp != st_nsp)
 	{
 		rl_free_plans();
 		st_nsp = nsp;
-		st_rels_gen = st_profiles_gen = 0;
+		st_profiles_gen = 0;
 	}
-	if (st_rels_gen != st_inval_gen)
-	{
-		uint64		gen = st_inval_gen;
-
-		st_profiles_rel = get_relname_relid("rate_limit_profiles", nsp);
-		st_counters_rel = get_relname_relid("rate_limit_counters", nsp);
-		if (!OidIsValid(st_profiles_rel) || !OidIsValid(st_counters_rel))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("feed_fusion: rate limiter tables are missing in schema \"%s\"",
-							get_namespace_name(nsp))));
-		st_profiles_owner = rl_rel_owner(st_profiles_rel);
-		st_counters_owner = rl_rel_owner(st_counters_rel);
-		st_rels_gen = gen;
-	}
-}
-
-/* Run SPI work as `owner` (restored on return; on error by transaction abort). */
-typedef struct RlAsOwner
-{
-	Oid			save_uid;
-	int			save_sec;
-} RlAsOwner;
-
-/* Switch to the table owner, as RI triggers do for their checks. */
-static void
-rl_become_owner(RlAsOwner *s, Oid owner)
-{
-	GetUserIdAndSecContext(&s->save_uid, &s->save_sec);
-	SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-}
-
-/* Back to the caller's identity. */
-static void
-rl_restore_user(RlAsOwner *s)
-{
-	SetUserIdAndSecContext(s->save_uid, s->save_sec);
 }
 
 /* Interval → ns with 30-day months (as EXTRACT(epoch)); false when ≤ 0 or > 10 years. */
@@ -281,39 +172,17 @@ rl_check_limits(int32 capacity, const Interval *period, int32 cost, RlLimits *li
 	rl_make_limits(capacity, period_ns, lim);
 }
 
-/* Load rate_limit_profiles into the backend cache (as the table owner). */
+/* Read rate_limit_profiles into st_profiles (inside SPI, as the extension owner). */
 static void
-rl_load_profiles(void)
+rl_read_profiles(void *arg)
 {
-	uint64		gen = st_inval_gen;
-	HASHCTL		ctl;
-	RlAsOwner	as;
-	char	   *sql;
 	uint64		i;
 
-	if (st_mcxt == NULL)
-		st_mcxt = AllocSetContextCreate(CacheMemoryContext, "feed_fusion rate limiter profiles",
-										ALLOCSET_SMALL_SIZES);
-	else
-		MemoryContextReset(st_mcxt);
-	st_profiles = NULL;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = RL_PROFILE_NAMELEN;
-	ctl.entrysize = sizeof(RlProfile);
-	ctl.hcxt = st_mcxt;
-	st_profiles = hash_create("feed_fusion rate limit profiles", 16, &ctl,
-							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-
-	sql = psprintf("SELECT name, capacity, period FROM %s",
-				   quote_qualified_identifier(get_namespace_name(st_nsp), "rate_limit_profiles"));
-	rl_become_owner(&as, st_profiles_owner);
 	if (SPI_connect() != SPI_OK_CONNECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("feed_fusion: could not read rate_limit_profiles")));
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("SELECT name, capacity, period FROM %s",
+							 ff_qualified("rate_limit_profiles")), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read rate_limit_profiles");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
@@ -336,7 +205,29 @@ rl_load_profiles(void)
 			rl_make_limits(cap, period_ns, &p->lim);
 	}
 	SPI_finish();
-	rl_restore_user(&as);
+}
+
+/* Load rate_limit_profiles into the backend cache. */
+static void
+rl_load_profiles(void)
+{
+	uint64		gen = ff_config_generation(FF_REL_RATE_LIMIT_PROFILES);
+	HASHCTL		ctl;
+
+	if (st_mcxt == NULL)
+		st_mcxt = AllocSetContextCreate(CacheMemoryContext, "feed_fusion rate limiter profiles",
+										ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(st_mcxt);
+	st_profiles = NULL;
+	st_profiles_gen = 0;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = RL_PROFILE_NAMELEN;
+	ctl.entrysize = sizeof(RlProfile);
+	ctl.hcxt = st_mcxt;
+	st_profiles = hash_create("feed_fusion rate limit profiles", 16, &ctl,
+							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ff_run_as_owner(rl_read_profiles, NULL);
 	st_profiles_gen = gen;		/* an invalidation during the load keeps it stale */
 }
 
@@ -346,7 +237,8 @@ rl_profile(const char *scope, const char **name)
 {
 	RlProfile  *p = NULL;
 
-	if (st_profiles_gen != st_inval_gen || st_profiles == NULL)
+	AcceptInvalidationMessages();	/* committed profile changes: cheap when none */
+	if (st_profiles == NULL || st_profiles_gen != ff_config_generation(FF_REL_RATE_LIMIT_PROFILES))
 		rl_load_profiles();
 	if (strlen(scope) < RL_PROFILE_NAMELEN)
 		p = hash_search(st_profiles, scope, HASH_FIND, NULL);
@@ -372,15 +264,12 @@ rl_profile(const char *scope, const char **name)
 static SPIPlanPtr
 rl_prepare(const char *fmt, int nargs, Oid *types)
 {
-	char	   *counters = quote_qualified_identifier(get_namespace_name(st_nsp),
-													  "rate_limit_counters");
+	char	   *counters = ff_qualified("rate_limit_counters");
 	SPIPlanPtr	plan = SPI_prepare(psprintf(fmt, counters, counters), nargs, types);
 
 	if (plan == NULL || SPI_keepplan(plan) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("feed_fusion: could not prepare rate limiter statement: %s",
-						SPI_result_code_string(SPI_result))));
+		elog(ERROR, "could not prepare rate limiter statement: %s",
+			 SPI_result_code_string(SPI_result));
 	return plan;
 }
 
@@ -409,8 +298,7 @@ rl_tbl_read(Datum key)
 	if (plan_peek == NULL)
 		plan_peek = rl_prepare("SELECT tat FROM %s WHERE key OPERATOR(pg_catalog.=) $1", 1, types);
 	if (SPI_execute_plan(plan_peek, &key, NULL, false, 1) != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: rate limiter read failed")));
+		elog(ERROR, "rate limiter read failed");
 	if (SPI_processed == 0)
 		return 0;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -431,7 +319,7 @@ rl_tbl_gc(int64 now)
 	ItemPointerData from,
 				to;
 	BlockNumber nblocks;
-	Relation	rel = table_open(st_counters_rel, AccessShareLock);
+	Relation	rel = table_open(ff_extension_relid(FF_REL_RATE_LIMIT_COUNTERS), AccessShareLock);
 
 	nblocks = RelationGetNumberOfBlocks(rel);
 	table_close(rel, AccessShareLock);
@@ -449,24 +337,32 @@ rl_tbl_gc(int64 now)
 							 "AND ctid OPERATOR(pg_catalog.<) $2 AND tat OPERATOR(pg_catalog.<=) $3 "
 							 "FOR UPDATE SKIP LOCKED))", 3, types);
 	if (SPI_execute_plan(plan_gc, vals, NULL, false, 0) != SPI_OK_DELETE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: rate limiter sweep failed")));
+		elog(ERROR, "rate limiter sweep failed");
 }
 
-/* Table mode: one GCRA call on `key` through rate_limit_counters. */
-static void
-rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, int32 cost,
-			RlResult *res)
+/* Arguments of one table-mode call, passed through ff_run_as_owner. */
+typedef struct RlTblCall
 {
-	Datum		keyd = CStringGetTextDatum(key);
-	RlAsOwner	as;
+	Datum		key;			/* text */
+	int64		now;
+	const RlLimits *lim;
+	int32		cost;
+	RlResult   *res;
+} RlTblCall;
 
-	if (cost > 0)
-		rl_require_writable(what);
-	rl_become_owner(&as, st_counters_owner);
+/* Table mode, as the extension owner: one GCRA call through rate_limit_counters. */
+static void
+rl_tbl_take_as_owner(void *arg)
+{
+	RlTblCall  *c = (RlTblCall *) arg;
+	Datum		keyd = c->key;
+	int64		now = c->now;
+	const RlLimits *lim = c->lim;
+	int32		cost = c->cost;
+	RlResult   *res = c->res;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
+		elog(ERROR, "SPI_connect failed");
 	if (cost == 0)
 		(void) rl_gcra(rl_tbl_read(keyd), now, lim, 0, res);
 	else
@@ -486,9 +382,7 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 		vals[2] = Int64GetDatum((int64) cost * lim->interval_ns);
 		vals[3] = Int64GetDatum(lim->tolerance_ns);
 		if (SPI_execute_plan(plan_take, vals, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("feed_fusion: rate limiter update failed")));
+			elog(ERROR, "rate limiter update failed");
 		if (SPI_processed == 1)
 		{
 			bool		isnull;
@@ -520,7 +414,19 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 		}
 	}
 	SPI_finish();
-	rl_restore_user(&as);
+}
+
+/* Table mode: one GCRA call on `key` (read-write transactions only when it takes). */
+static void
+rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, int32 cost,
+			RlResult *res)
+{
+	RlTblCall	c = {CStringGetTextDatum(key), now, lim, cost, res};
+
+	if (cost > 0)
+		rl_require_writable(what);
+	rl_ensure_state();
+	ff_run_as_owner(rl_tbl_take_as_owner, &c);
 }
 
 /* One call on the key (len bytes, not necessarily NUL-terminated) in the active mode. */
@@ -533,18 +439,6 @@ rl_take(const char *what, const char *key, int len, const RlLimits *lim, int32 c
 		rl_shm_take(rl_shm_hash(key, len), now, lim, cost, res);
 	else
 		rl_tbl_take(what, pnstrdup(key, len), now, lim, cost, res);
-}
-
-/* service_role only (superuser too): raise 42501 otherwise. */
-static void
-rl_require_service_role(const char *fn)
-{
-	if (ff_acts_as_service_role())
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for function %s", fn),
-			 errdetail("Only service_role may call it.")));
 }
 
 /* NULL argument → 22004 (never allow on bad input). */
@@ -568,7 +462,6 @@ rl_ceil_ms(int64 ns)
 Datum
 check_rate_limit(PG_FUNCTION_ARGS)
 {
-	Oid			nsp = rl_fn_nsp(fcinfo);
 	char	   *scope;
 	char	   *key;
 	const char *profile;
@@ -580,7 +473,7 @@ check_rate_limit(PG_FUNCTION_ARGS)
 	rl_not_null(fcinfo, 1, "cost");
 	scope = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	cost = PG_GETARG_INT32(1);
-	rl_ensure_state(nsp);
+	rl_ensure_state();
 	lim = rl_profile(scope, &profile);
 	if (cost < 0 || cost > lim.capacity)
 		ereport(ERROR,
@@ -617,7 +510,6 @@ rate_limit_take(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
 	RlSrf	   *srf = (RlSrf *) fcinfo->flinfo->fn_extra;
 	text	   *key;
-	Oid			nsp;
 	RlLimits	lim;
 	RlResult	res;
 	Datum		values[4];
@@ -649,15 +541,12 @@ rate_limit_take(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 
-	rl_require_service_role("rate_limit_take");
+	ff_require_service_role("rate_limit_take");
 	rl_not_null(fcinfo, 0, "key");
 	rl_not_null(fcinfo, 1, "capacity");
 	rl_not_null(fcinfo, 2, "period");
 	rl_not_null(fcinfo, 3, "cost");
 	rl_check_limits(PG_GETARG_INT32(1), PG_GETARG_INTERVAL_P(2), PG_GETARG_INT32(3), &lim);
-	nsp = rl_fn_nsp(fcinfo);
-	if (!rl_shm_available())
-		rl_ensure_state(nsp);
 	key = PG_GETARG_TEXT_PP(0);
 	rl_take("rate_limit_take", VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), &lim, PG_GETARG_INT32(3), &res);
 
@@ -671,52 +560,85 @@ rate_limit_take(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(srf->tupdesc, values, nulls)));
 }
 
+/* Table-mode reset, as the extension owner: delete the key's row; *live when it was not full. */
+static void
+rl_tbl_reset_as_owner(void *arg)
+{
+	RlTblCall  *c = (RlTblCall *) arg;
+	Oid			types[1] = {TEXTOID};
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan_reset == NULL)
+		plan_reset = rl_prepare("DELETE FROM %s WHERE key OPERATOR(pg_catalog.=) $1 RETURNING tat", 1, types);
+	if (SPI_execute_plan(plan_reset, &c->key, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "rate limiter reset failed");
+	c->res->allowed = false;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		tat = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (!isnull && tat > c->now)
+			c->res->allowed = true; /* "was live" */
+	}
+	SPI_finish();
+}
+
 /* SQL: rate_limit_reset(p_key text) RETURNS boolean — true when the bucket was not full. */
 Datum
 rate_limit_reset(PG_FUNCTION_ARGS)
 {
-	Oid			nsp;
 	char	   *key;
 	int64		now = rl_now_ns();
-	bool		live = false;
+	RlResult	res;
+	RlTblCall	c;
 
-	rl_require_service_role("rate_limit_reset");
+	ff_require_service_role("rate_limit_reset");
 	rl_not_null(fcinfo, 0, "key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	nsp = rl_fn_nsp(fcinfo);
 	if (rl_shm_available())
 		PG_RETURN_BOOL(rl_shm_reset(rl_shm_hash(key, strlen(key)), now));
 
-	rl_ensure_state(nsp);
+	rl_ensure_state();
 	rl_require_writable("rate_limit_reset");
-	{
-		Oid			types[1] = {TEXTOID};
-		Datum		v = CStringGetTextDatum(key);
-		RlAsOwner	as;
-		uint64		i;
+	memset(&c, 0, sizeof(c));
+	c.key = CStringGetTextDatum(key);
+	c.now = now;
+	c.res = &res;
+	ff_run_as_owner(rl_tbl_reset_as_owner, &c);
+	PG_RETURN_BOOL(res.allowed);
+}
 
-		rl_become_owner(&as, st_counters_owner);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
-		if (plan_reset == NULL)
-			plan_reset = rl_prepare("DELETE FROM %s WHERE key OPERATOR(pg_catalog.=) $1 RETURNING tat", 1, types);
-		if (SPI_execute_plan(plan_reset, &v, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("feed_fusion: rate limiter reset failed")));
-		for (i = 0; i < SPI_processed; i++)
-		{
-			bool		isnull;
-			int64		tat = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														  SPI_tuptable->tupdesc, 1, &isnull));
+/* Rows and live keys of rate_limit_counters (as the extension owner). */
+typedef struct RlCounts
+{
+	int64		now;
+	int64		rows;
+	int64		live;
+} RlCounts;
 
-			live = live || (!isnull && tat > now);
-		}
-		SPI_finish();
-		rl_restore_user(&as);
-	}
-	PG_RETURN_BOOL(live);
+/* Count the table-mode state for ff_status(). */
+static void
+rl_tbl_count_as_owner(void *arg)
+{
+	RlCounts   *c = (RlCounts *) arg;
+	Oid			types[1] = {INT8OID};
+	Datum		v = Int64GetDatum(c->now);
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER "
+									   "(WHERE tat OPERATOR(pg_catalog.>) $1) FROM %s",
+									   ff_qualified("rate_limit_counters")),
+							  1, types, &v, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read rate_limit_counters");
+	c->rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	c->live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	SPI_finish();
 }
 
 /* SQL: _ff_rate_limiter_info(OUT mode text, OUT detail jsonb) — for ff_status(). */
@@ -726,61 +648,29 @@ ff_rate_limiter_info(PG_FUNCTION_ARGS)
 	TupleDesc	td;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	char	   *detail;
+	FfStatus	st;
 
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("_ff_rate_limiter_info: return type must be a row type")));
+		elog(ERROR, "return type must be a row type");
+	ff_status_begin(&st);
+	ff_status_text(&st, "algorithm", "gcra");
 	if (rl_shm_available())
 	{
 		values[0] = CStringGetTextDatum("shared_memory");
-		detail = rl_shm_detail_json();
+		rl_shm_status(&st);
 	}
 	else
 	{
-		RlAsOwner	as;
-		Oid			types[1] = {INT8OID};
-		Datum		v = Int64GetDatum(rl_now_ns());
-		MemoryContext caller = CurrentMemoryContext;
+		RlCounts	c = {rl_now_ns(), 0, 0};
 
-		rl_ensure_state(rl_fn_nsp(fcinfo));
 		values[0] = CStringGetTextDatum("table");
-		rl_become_owner(&as, st_counters_owner);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed_fusion: SPI_connect failed")));
-		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.jsonb_build_object('rows', pg_catalog.count(*), "
-										   "'live_keys', pg_catalog.count(*) FILTER (WHERE tat OPERATOR(pg_catalog.>) $1), "
-										   "'algorithm', 'gcra', 'sweep_every_calls', %d, "
-										   "'sweep_blocks', %d, 'sweep_grace_s', %d)::pg_catalog.text FROM %s",
-										   RL_GC_EVERY, RL_GC_BLOCKS,
-										   (int) (RL_GC_GRACE_NS / 1000000000),
-										   quote_qualified_identifier(get_namespace_name(st_nsp),
-																	  "rate_limit_counters")),
-								  1, types, &v, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("feed_fusion: could not read rate_limit_counters")));
-		detail = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		detail = MemoryContextStrdup(caller, detail);
-		SPI_finish();
-		rl_restore_user(&as);
+		ff_run_as_owner(rl_tbl_count_as_owner, &c);
+		ff_status_int(&st, "rows", c.rows);
+		ff_status_int(&st, "live_keys", c.live);
+		ff_status_int(&st, "sweep_every_calls", RL_GC_EVERY);
+		ff_status_int(&st, "sweep_blocks", RL_GC_BLOCKS);
+		ff_status_int(&st, "sweep_grace_s", RL_GC_GRACE_NS / 1000000000);
 	}
-	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail));
+	values[1] = JsonbPGetDatum(ff_status_end(&st));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
-}
-
-/* Trigger on rate_limit_profiles: every backend re-reads profiles after this commits. */
-Datum
-ff_rate_limit_profiles_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("_ff_rate_limit_profiles_changed must be called as a trigger")));
-	CacheInvalidateRelcache(td->tg_relation);
-	PG_RETURN_POINTER(NULL);
 }

@@ -79,6 +79,8 @@ extern bool rl_shm_available(void);
 extern uint64 rl_shm_hash(const char *key, int len);
 extern void rl_shm_take(uint64 hash, int64 now, const RlLimits *lim, int32 cost, RlResult *res);
 extern bool rl_shm_reset(uint64 hash, int64 now);
-extern char *rl_shm_detail_json(void);
+/* Add the store's geometry, keys and evictions to an ff_status() detail. */
+struct FfStatus;
+extern void rl_shm_status(struct FfStatus *st);
 
 #endif							/* FF_RATELIMIT_H */

@@ -1,5 +1,5 @@
 /*
- * ratelimit_shm.c — the rate limiter's shared-memory store (SPEC §6).
+ * ratelimit_shm.c — the rate limiter's shared-memory store.
  *
  * What: a fixed-size table of key hash → GCRA theoretical arrival time (TAT),
  *       sized by feed_fusion.rate_limit_max_keys (PGC_POSTMASTER), saved to
@@ -47,6 +47,7 @@
 
 #include "feed_fusion.h"
 #include "ratelimit.h"
+#include "status.h"
 
 #define RL_TRANCHE			"feed_fusion_rate_limiter"
 #define RL_MAX_PARTITIONS	128
@@ -290,8 +291,7 @@ rl_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64) ts.tv_sec - ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY))
-		* INT64CONST(1000000000) + ts.tv_nsec;
+	return ((int64) ts.tv_sec - FF_UNIX_TO_PG_EPOCH_SECS) * INT64CONST(1000000000) + ts.tv_nsec;
 }
 
 /* True when the shared store exists (loaded via shared_preload_libraries). */
@@ -361,8 +361,8 @@ rl_shm_reset(uint64 hash, int64 now)
 }
 
 /* ff_status() detail: geometry, live keys, evictions, bytes per key. */
-char *
-rl_shm_detail_json(void)
+void
+rl_shm_status(FfStatus *st)
 {
 	int64		now = rl_now_ns();
 	int64		live = 0,
@@ -384,14 +384,15 @@ rl_shm_detail_json(void)
 		LWLockRelease(&rl->locks[p].lock);
 		evictions += pg_atomic_read_u64(&part->evictions);
 	}
-	return psprintf("{\"max_keys\": %d, \"capacity\": %lld, \"partitions\": %d, "
-					"\"live_keys\": %lld, \"stored_keys\": %lld, \"evictions\": %llu, "
-					"\"loaded_at_start\": %d, \"shmem_bytes\": %zu, \"bytes_per_key\": %.1f, "
-					"\"algorithm\": \"gcra\"}",
-					rl_max_keys, (long long) rl->nparts * rl->cap, rl->nparts,
-					(long long) live, (long long) stored, (unsigned long long) evictions,
-					rl->loaded, rl->total_size,
-					(double) rl->total_size / ((double) rl->nparts * rl->cap));
+	ff_status_int(st, "max_keys", rl_max_keys);
+	ff_status_int(st, "capacity", (int64) rl->nparts * rl->cap);
+	ff_status_int(st, "partitions", rl->nparts);
+	ff_status_int(st, "live_keys", live);
+	ff_status_int(st, "stored_keys", stored);
+	ff_status_int(st, "evictions", (int64) evictions);
+	ff_status_int(st, "loaded_at_start", rl->loaded);
+	ff_status_int(st, "shmem_bytes", (int64) rl->total_size);
+	ff_status_float(st, "bytes_per_key", (double) rl->total_size / ((double) rl->nparts * rl->cap));
 }
 
 /* Write every live key to the dump file (postmaster, clean shutdown only). */

@@ -21,6 +21,17 @@ CREATE FUNCTION ff_score_at(p_rank_key float8, p_at timestamptz) RETURNS float8
 COMMENT ON FUNCTION ff_score_at(float8, timestamptz) IS
   'Score at time p_at of an item with this rank_key: exp(rank_key - epoch(p_at)/172800)';
 
+-- The one config-change trigger: on a configuration table whose rows the C code
+-- caches per backend (feature_flags, rate_limit_profiles), it queues a relcache
+-- invalidation that commits (or aborts) with the transaction; each backend's cache
+-- is current only while no such invalidation has reached it since it was filled.
+-- Attached FOR EACH STATEMENT, AFTER INSERT/UPDATE/DELETE/TRUNCATE, ENABLE ALWAYS
+-- (so it also fires under session_replication_role = replica).
+CREATE FUNCTION _ff_config_changed() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_config_changed';
+COMMENT ON FUNCTION _ff_config_changed() IS
+  'Trigger: queue a relcache invalidation of a configuration table so every backend''s cache of it refills';
+
 -- True while a pg_dump/pg_restore is re-creating the extension: the restore sets
 -- row_security = off (pg_dump always does), or the operator sets feed_fusion.restoring.
 -- Then the install script skips seed rows and partitions: the dump carries both.

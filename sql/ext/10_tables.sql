@@ -1,4 +1,4 @@
--- 10_tables.sql — the social graph and content tables (§3), with the indexes the
+-- 10_tables.sql — the social graph and content tables, with the indexes the
 -- feed ranker and RLS policies need.  rank_key is a stored generated column.
 
 CREATE TABLE entities (
@@ -102,14 +102,18 @@ CREATE TABLE feed_lanes (
   listing_cap   float8 NOT NULL CHECK (listing_cap > 0 AND listing_cap <= 1),
   window_size   int NOT NULL CHECK (window_size > 0),
   dedup_delta   float8 NOT NULL CHECK (dedup_delta >= 0),
-  CHECK (w_network + w_discover + w_listings > 0)
+  CHECK (w_network + w_discover + w_listings > 0),
+  aliases            text[]  NOT NULL DEFAULT '{}',
+  honors_shop_blend  boolean NOT NULL DEFAULT true,
+  serves_anonymous   boolean NOT NULL DEFAULT true
 );
 
-INSERT INTO feed_lanes (lane, w_network, w_discover, w_listings, listing_cap, window_size, dedup_delta)
+INSERT INTO feed_lanes (lane, w_network, w_discover, w_listings, listing_cap, window_size, dedup_delta,
+                        aliases, honors_shop_blend, serves_anonymous)
 SELECT * FROM (VALUES
-  ('for_you',   0.60, 0.25, 0.15, 1.0 / 2, 20, 0.25),
-  ('following', 0.80, 0.05, 0.15, 1.0 / 3, 20, 0.25),
-  ('shop',      0.10, 0.05, 0.85, 2.0 / 3, 20, 0.25)) AS seed
+  ('for_you',   0.60, 0.25, 0.15, 1.0 / 2, 20, 0.25, '{combined}'::text[],  true,  true),
+  ('following', 0.80, 0.05, 0.15, 1.0 / 3, 20, 0.25, '{personal}'::text[],  true,  false),
+  ('shop',      0.10, 0.05, 0.85, 2.0 / 3, 20, 0.25, '{}'::text[],          false, true)) AS seed
 WHERE NOT _ff_restoring();
 
 SELECT _ff_partition('posts', 'created_at', '1 month', date_trunc('month', now() - interval '12 months'), 4, NULL);

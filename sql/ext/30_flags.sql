@@ -1,4 +1,4 @@
--- 30_flags.sql — feature flags (§4): table, seeds, the change trigger that keeps every
+-- 30_flags.sql — feature flags: table, seeds, the change trigger that keeps every
 -- backend's C cache exact, the RPCs flags_for/flag_enabled, and the bucket helper.
 -- See docs/flags.md.  The C functions need no search_path (they qualify nothing: the
 -- cache fill scans the table by oid, found in the schema of the function called).
@@ -13,16 +13,10 @@ CREATE TABLE feature_flags (
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
--- Any change to the table queues a relcache invalidation that commits (or aborts)
--- with the transaction; each backend's cache drops its copy when it arrives.
--- ENABLE ALWAYS: it also fires under session_replication_role = replica.
-CREATE FUNCTION _ff_flags_invalidate() RETURNS trigger
-  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_flags_invalidate';
-COMMENT ON FUNCTION _ff_flags_invalidate() IS
-  'Trigger: queue a relcache invalidation of feature_flags so every backend''s flag cache refills';
+-- Any change to the table refills every backend's flag cache (00_base.sql).
 CREATE TRIGGER feature_flags_invalidate_cache
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON feature_flags
-  FOR EACH STATEMENT EXECUTE FUNCTION _ff_flags_invalidate();
+  FOR EACH STATEMENT EXECUTE FUNCTION _ff_config_changed();
 ALTER TABLE feature_flags ENABLE ALWAYS TRIGGER feature_flags_invalidate_cache;
 
 INSERT INTO feature_flags (key, enabled, rollout_percent, description)

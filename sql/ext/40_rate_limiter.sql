@@ -1,4 +1,4 @@
--- 40_rate_limiter.sql — the rate limiter (§6): profiles, table-mode storage, the C
+-- 40_rate_limiter.sql — the rate limiter: profiles, table-mode storage, the C
 -- functions, the profile-cache invalidation trigger and the limiter's ff_status() row.
 -- Design notes: src/rate_limiter.c, src/ratelimit_shm.c, docs/rate_limiter.md.
 
@@ -48,13 +48,11 @@ COMMENT ON FUNCTION rate_limit_reset(text) IS
 
 REVOKE EXECUTE ON FUNCTION rate_limit_take(text, int, interval, int), rate_limit_reset(text) FROM PUBLIC;
 
--- Profile cache invalidation: each backend caches rate_limit_profiles; this trigger
--- sends a relcache invalidation that every backend sees once the change commits.
-CREATE FUNCTION _ff_rate_limit_profiles_changed() RETURNS trigger
-  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_rate_limit_profiles_changed';
+-- Each backend caches rate_limit_profiles; any change refills every cache (00_base.sql).
 CREATE TRIGGER rate_limit_profiles_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rate_limit_profiles
-  FOR EACH STATEMENT EXECUTE FUNCTION _ff_rate_limit_profiles_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION _ff_config_changed();
+ALTER TABLE rate_limit_profiles ENABLE ALWAYS TRIGGER rate_limit_profiles_changed;
 
 CREATE FUNCTION _ff_rate_limiter_info(OUT mode text, OUT detail jsonb)
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'ff_rate_limiter_info';

@@ -1,4 +1,4 @@
--- 50_metrics.sql — RPC latency metrics (§7): per-(rpc, minute) aggregates with a
+-- 50_metrics.sql — RPC latency metrics: per-(rpc, minute) aggregates with a
 -- mergeable latency sketch, partitioned daily with 30-day retention; the recorder,
 -- sketch and flush are C (src/metrics.c, src/sketch.c, src/bgworker.c).
 

@@ -1,4 +1,4 @@
--- 60_feed.sql — feed fusion RPCs (§5): home feed, profile feed, next best actions,
+-- 60_feed.sql — feed fusion RPCs: home feed, profile feed, next best actions,
 -- and the per-database secret that signs feed cursors.  See docs/feed.md.
 
 -- 32 strong random bytes (pg_strong_random) for the cursor secret.

@@ -1,4 +1,4 @@
--- 80_rls.sql — row-level security (§3).
+-- 80_rls.sql — row-level security.
 -- Policies use (SELECT ff_current_user()) so the user is computed once per query (an
 -- InitPlan), not per row, and the owner checks hit indexed columns.  Policies are
 -- created TO PUBLIC because the Supabase roles may not exist at install time; the

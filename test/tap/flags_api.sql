@@ -38,7 +38,7 @@ SELECT is((SELECT (tgtype & 1) = 0 FROM pg_trigger WHERE tgrelid = 'feature_flag
            AND tgname = 'feature_flags_invalidate_cache'), true, 'trigger is FOR EACH STATEMENT');
 SELECT is((SELECT (tgtype & (4 | 8 | 16 | 32)) FROM pg_trigger WHERE tgrelid = 'feature_flags'::regclass
            AND tgname = 'feature_flags_invalidate_cache')::int, 60, 'trigger fires on INSERT, DELETE, UPDATE, TRUNCATE');
-SELECT throws_ok($$SELECT _ff_flags_invalidate()$$, '39P01', NULL, 'trigger function cannot be called directly');
+SELECT throws_ok($$SELECT _ff_config_changed()$$, '39P01', NULL, 'trigger function cannot be called directly');
 
 -- Cache behaviour inside one transaction: every kind of change refills exactly once.
 SELECT ok(flags_for() IS NOT NULL, 'flags_for fills the cache');
