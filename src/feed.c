@@ -55,11 +55,13 @@
 #include "feed_fusion.h"
 #include "context.h"
 #include "feed.h"
+#include "status.h"
 
 PG_FUNCTION_INFO_V1(feed_fusion_home);
 PG_FUNCTION_INFO_V1(feed_fusion_home_for);
 PG_FUNCTION_INFO_V1(feed_fusion_profile);
 PG_FUNCTION_INFO_V1(_ff_feed_random_secret);
+PG_FUNCTION_INFO_V1(ff_feed_status);
 
 static const char *const source_names[FF_NSOURCES] = {"network", "discover", "listings"};
 static const char *const kind_names[4] = {"post", "reel", "listing", "event"};
@@ -795,4 +797,59 @@ _ff_feed_random_secret(PG_FUNCTION_ARGS)
 	SET_VARSIZE(b, VARHDRSZ + 32);
 	ff_random_fill((uint8 *) VARDATA(b), 32);
 	PG_RETURN_BYTEA_P(b);
+}
+
+/* What ff_status() shows of the feed (read as the extension owner: the secret is owner-only). */
+typedef struct FeedStatusRead
+{
+	bool		has_secret;
+	int			nlanes;
+	char	  **lanes;
+} FeedStatusRead;
+
+/* Read the secret's presence and the lane names. */
+static void
+feed_status_as_owner(void *arg)
+{
+	FeedStatusRead *r = (FeedStatusRead *) arg;
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *sql = psprintf("SELECT EXISTS (SELECT 1 FROM %s), ARRAY(SELECT l.lane FROM %s l ORDER BY l.lane)::pg_catalog.text[]",
+							   ff_qualified("_ff_feed_secret"), ff_qualified("feed_lanes"));
+	bool		isnull;
+	Datum		lanes;
+	Datum	   *elems;
+	bool	   *nulls;
+	MemoryContext old;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "feed status query failed");
+	r->has_secret = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	lanes = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	old = MemoryContextSwitchTo(caller);
+	deconstruct_array(DatumGetArrayTypeP(lanes), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &r->nlanes);
+	r->lanes = palloc(sizeof(char *) * Max(r->nlanes, 1));
+	for (int i = 0; i < r->nlanes; i++)
+		r->lanes[i] = TextDatumGetCString(elems[i]);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+}
+
+/* SQL: _ff_feed_status() RETURNS jsonb — the feed's ff_status() detail. */
+Datum
+ff_feed_status(PG_FUNCTION_ARGS)
+{
+	FeedStatusRead r = {false, 0, NULL};
+	FfStatus	st;
+
+	ff_run_as_owner(feed_status_as_owner, &r);
+	ff_status_begin(&st);
+	ff_status_int(&st, "cursor_version", FF_CURSOR_VERSION);
+	ff_status_bool(&st, "cursor_secret", r.has_secret);
+	ff_status_text_array(&st, "lanes", (const char *const *) r.lanes, r.nlanes);
+	ff_status_text(&st, "network_strategy", strategy_options[ff_feed_network_strategy].name);
+	ff_status_int(&st, "merge_max_follows", ff_feed_merge_max_follows);
+	PG_RETURN_JSONB_P(ff_status_end(&st));
 }

@@ -29,6 +29,7 @@
 #include "port/pg_bswap.h"
 
 #include "feed.h"
+#include "varint.h"
 
 #define TAG_LEN		16
 #define MAX_RAW		((FF_CURSOR_MAX_CHARS * 3) / 4)
@@ -78,28 +79,20 @@ put_u8(Buf *b, uint8 v)
 	put_bytes(b, &v, 1);
 }
 
-/* Unsigned LEB128 varint. */
+/* Unsigned LEB128 varint (varint.h). */
 static void
 put_varint(Buf *b, uint64 v)
 {
-	do
-	{
-		uint8		c = v & 0x7F;
+	uint8		tmp[FF_VARINT_MAX_BYTES];
 
-		v >>= 7;
-		if (v)
-			c |= 0x80;
-		put_u8(b, c);
-	} while (v);
+	put_bytes(b, tmp, ff_varint_put(tmp, v) - tmp);
 }
 
 /* Signed integer as zigzag varint (ids may in principle be negative). */
 static void
 put_zigzag(Buf *b, int64 v)
 {
-	uint64		u = (uint64) v;
-
-	put_varint(b, (u << 1) ^ (v < 0 ? ~UINT64CONST(0) : UINT64CONST(0)));
+	put_varint(b, ff_zigzag_encode(v));
 }
 
 /* 64 bits, big-endian. */
@@ -146,43 +139,27 @@ get_u8(Reader *r)
 	return p ? *p : 0;
 }
 
-/* LEB128 varint, at most 10 bytes and no overflow. */
+/* LEB128 varint (varint.h: at most 10 bytes, no overflow); 0 and bad on error. */
 static uint64
 get_varint(Reader *r)
 {
-	uint64		v = 0;
-	int			shift = 0;
+	const uint8 *p = r->p + r->off;
+	uint64		v;
 
-	for (;;)
+	if (r->bad || !ff_varint_get(&p, r->p + r->len, &v))
 	{
-		uint8		c = get_u8(r);
-
-		if (r->bad)
-			return 0;
-		if (shift == 63 && (c & 0x7E))
-		{
-			r->bad = true;
-			return 0;
-		}
-		v |= (uint64) (c & 0x7F) << shift;
-		if (!(c & 0x80))
-			return v;
-		shift += 7;
-		if (shift > 63)
-		{
-			r->bad = true;
-			return 0;
-		}
+		r->bad = true;
+		return 0;
 	}
+	r->off = p - r->p;
+	return v;
 }
 
 /* Zigzag-decoded signed varint. */
 static int64
 get_zigzag(Reader *r)
 {
-	uint64		u = get_varint(r);
-
-	return (int64) ((u >> 1) ^ (~(u & 1) + 1));
+	return ff_zigzag_decode(get_varint(r));
 }
 
 /* 64 bits, big-endian. */
@@ -232,8 +209,7 @@ compute_tag(const uint8 *payload, int len, const bytea *secret, uint8 func, cons
 		pg_hmac_final(ctx, out, sizeof(out)) == 0;
 	pg_hmac_free(ctx);
 	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR), errmsg("feed cursor: HMAC computation failed")));
+		elog(ERROR, "feed cursor HMAC computation failed");
 	memcpy(tag, out, TAG_LEN);
 }
 

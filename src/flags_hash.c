@@ -57,10 +57,8 @@ uuid_text(const pg_uuid_t *u, char *out)
 static void
 hash_failed(pg_cryptohash_ctx *ctx)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INTERNAL_ERROR),
-			 errmsg("feed_fusion: could not compute SHA-256 for a flag bucket: %s",
-					ctx ? pg_cryptohash_error(ctx) : "out of memory")));
+	elog(ERROR, "could not compute SHA-256 for a flag bucket: %s",
+		 ctx ? pg_cryptohash_error(ctx) : "out of memory");
 }
 
 /* Bucket of (key, h->user); reuses h's uuid text and hash context across keys. */

@@ -441,7 +441,7 @@ rl_shmem_shutdown(int code, Datum arg)
 error:
 	ereport(LOG,
 			(errcode_for_file_access(),
-			 errmsg("feed_fusion: could not write rate limiter state file \"%s\": %m",
+			 errmsg("could not write rate limiter state file \"%s\": %m",
 					RL_DUMP_FILE ".tmp")));
 	if (f)
 		FreeFile(f);
@@ -464,7 +464,7 @@ rl_load(void)
 		if (errno != ENOENT)
 			ereport(LOG,
 					(errcode_for_file_access(),
-					 errmsg("feed_fusion: could not read rate limiter state file \"%s\": %m",
+					 errmsg("could not read rate limiter state file \"%s\": %m",
 							RL_DUMP_FILE)));
 		return;
 	}
@@ -473,7 +473,7 @@ rl_load(void)
 	{
 		ereport(LOG,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("feed_fusion: ignoring invalid rate limiter state file \"%s\"", RL_DUMP_FILE)));
+				 errmsg("ignoring invalid rate limiter state file \"%s\"", RL_DUMP_FILE)));
 		FreeFile(f);
 		unlink(RL_DUMP_FILE);
 		return;

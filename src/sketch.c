@@ -16,7 +16,7 @@
  *       aggregates ff_sketch_merge(bytea), ff_sketch_agg(float8 ms) and
  *       ff_sketch_merge_quantiles(bytea, float8[]) (merge + several quantiles in one
  *       pass: what rpc_metrics_hourly uses, one decode per input row).
- * Locking: none (pure functions; the shared-memory recorder in metrics.c locks).
+ * Locking: none (pure functions; the shared-memory recorder locks).
  */
 #include "postgres.h"
 
@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 
 #include "sketch.h"
+#include "varint.h"
 
 PG_FUNCTION_INFO_V1(ff_sketch_quantile);
 PG_FUNCTION_INFO_V1(ff_sketch_count);
@@ -40,8 +41,8 @@ PG_FUNCTION_INFO_V1(ff_sketch_merge_q_trans);
 PG_FUNCTION_INFO_V1(ff_sketch_quantiles);
 
 #define FF_SKETCH_GAMMA ((1.0 + FF_SKETCH_ALPHA) / (1.0 - FF_SKETCH_ALPHA))
-/* Worst-case encoded size: version byte + per bucket 2 + 10 varint bytes. */
-#define FF_SKETCH_MAXBYTES (1 + FF_SKETCH_NBUCKETS * 12)
+/* Worst-case encoded size: version byte + per bucket two varints. */
+#define FF_SKETCH_MAXBYTES (1 + FF_SKETCH_NBUCKETS * 2 * FF_VARINT_MAX_BYTES)
 
 /* ln(G), computed once: the recorder calls ff_sketch_index on every RPC. */
 static double ln_gamma = 0.0;
@@ -73,62 +74,6 @@ ff_sketch_value(int idx)
 	return FF_SKETCH_MIN_MS * exp(idx * ln_gamma) * 2.0 / (FF_SKETCH_GAMMA + 1.0);
 }
 
-/* Nearest-rank quantile over dense counts, rank computed exactly as percentile_disc. */
-double
-ff_sketch_quantile_dense(const uint64 *counts, uint64 n, double q)
-{
-	int64		rank = (int64) ceil(q * (double) n);
-	uint64		seen = 0;
-	int			i;
-
-	if (rank < 1)
-		rank = 1;
-	for (i = 0; i < FF_SKETCH_NBUCKETS; i++)
-	{
-		seen += counts[i];
-		if (seen >= (uint64) rank)
-			return ff_sketch_value(i);
-	}
-	return ff_sketch_value(FF_SKETCH_NBUCKETS - 1);
-}
-
-/* Append a LEB128 varint; returns the new write position. */
-static uint8 *
-put_varint(uint8 *p, uint64 v)
-{
-	while (v >= 0x80)
-	{
-		*p++ = (uint8) (v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8) v;
-	return p;
-}
-
-/* Read a LEB128 varint; false on truncation or overlong input. */
-static bool
-get_varint(const uint8 **pp, const uint8 *end, uint64 *out)
-{
-	const uint8 *p = *pp;
-	uint64		v = 0;
-	int			shift = 0;
-
-	while (p < end && shift < 64)
-	{
-		uint8		b = *p++;
-
-		v |= (uint64) (b & 0x7F) << shift;
-		if ((b & 0x80) == 0)
-		{
-			*pp = p;
-			*out = v;
-			return true;
-		}
-		shift += 7;
-	}
-	return false;
-}
-
 /* Start an encoding buffer (worst-case size; the varlena length is set at the end). */
 static bytea *
 encode_begin(uint8 **p)
@@ -153,8 +98,8 @@ ff_sketch_encode32(const uint32 *counts)
 	{
 		if (counts[i] == 0)
 			continue;
-		p = put_varint(p, (uint64) (i - prev - 1));
-		p = put_varint(p, counts[i]);
+		p = ff_varint_put(p, (uint64) (i - prev - 1));
+		p = ff_varint_put(p, counts[i]);
 		prev = i;
 	}
 	SET_VARSIZE(res, p - (uint8 *) res);
@@ -174,8 +119,8 @@ ff_sketch_encode64(const uint64 *counts, int lo, int hi)
 	{
 		if (counts[i - lo] == 0)
 			continue;
-		p = put_varint(p, (uint64) (i - prev - 1));
-		p = put_varint(p, counts[i - lo]);
+		p = ff_varint_put(p, (uint64) (i - prev - 1));
+		p = ff_varint_put(p, counts[i - lo]);
 		prev = i;
 	}
 	SET_VARSIZE(res, p - (uint8 *) res);
@@ -189,8 +134,8 @@ ff_sketch_single(double ms)
 	uint8	   *p;
 	bytea	   *res = encode_begin(&p);
 
-	p = put_varint(p, (uint64) ff_sketch_index(ms));
-	p = put_varint(p, 1);
+	p = ff_varint_put(p, (uint64) ff_sketch_index(ms));
+	p = ff_varint_put(p, 1);
 	SET_VARSIZE(res, p - (uint8 *) res);
 	return res;
 }
@@ -214,7 +159,7 @@ ff_sketch_decode(const bytea *b, int *idx, uint64 *cnt, int *npairs)
 		uint64		delta,
 					c;
 
-		if (!get_varint(&p, end, &delta) || !get_varint(&p, end, &c) ||
+		if (!ff_varint_get(&p, end, &delta) || !ff_varint_get(&p, end, &c) ||
 			delta >= FF_SKETCH_NBUCKETS || prev + 1 + (int64) delta >= FF_SKETCH_NBUCKETS ||
 			c == 0 || c > PG_INT64_MAX)
 			ereport(ERROR,

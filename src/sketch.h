@@ -24,9 +24,6 @@ extern int	ff_sketch_index(double ms);
 /* Representative value (ms) of bucket idx. */
 extern double ff_sketch_value(int idx);
 
-/* Nearest-rank quantile q (0..1) of dense counts; n = sum of counts (> 0). */
-extern double ff_sketch_quantile_dense(const uint64 *counts, uint64 n, double q);
-
 /* Sparse bytea encoding of dense 32-bit counts (shared-memory slots). */
 extern bytea *ff_sketch_encode32(const uint32 *counts);
 

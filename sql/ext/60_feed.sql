@@ -77,14 +77,14 @@ CREATE FUNCTION rocker_next_best_actions(p_limit int DEFAULT 3)
 COMMENT ON FUNCTION rocker_next_best_actions(int) IS
   'Weighted suggestions for the current user: complete_profile, list_first_item, engage, follow_creators';
 
+CREATE FUNCTION _ff_feed_status() RETURNS jsonb
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'ff_feed_status';
+COMMENT ON FUNCTION _ff_feed_status() IS
+  'The feed''s ff_status() detail: cursor version and secret, lanes, network strategy';
+
 CREATE FUNCTION _ff_status_feed() RETURNS TABLE (component text, mode text, detail jsonb)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT 'feed'::text, 'table'::text, jsonb_build_object(
-    'cursor_version', 1,
-    'cursor_secret', EXISTS (SELECT 1 FROM @extschema@._ff_feed_secret),
-    'lanes', (SELECT coalesce(jsonb_agg(l.lane ORDER BY l.lane), '[]') FROM @extschema@.feed_lanes l),
-    'network_strategy', coalesce(current_setting('feed_fusion.feed_network_strategy', true), 'auto'),
-    'merge_max_follows', current_setting('feed_fusion.feed_merge_max_follows', true))
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT 'feed'::text, 'table'::text, @extschema@._ff_feed_status()
 $$;
 
 REVOKE EXECUTE ON FUNCTION _ff_feed_random_secret(), ff_feed_rotate_secret(),
