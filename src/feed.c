@@ -73,27 +73,6 @@ static const struct config_enum_entry strategy_options[] = {
 	{NULL, 0, false}
 };
 
-/* Lane configuration, read per call from feed_lanes (name: canonical after load_lane). */
-typedef struct Lane
-{
-	char		name[NAMEDATALEN];
-	bool		honors_shop_blend;	/* listings obey flag feed_shop_blend */
-	bool		serves_anonymous;	/* false: anonymous viewers get no rows */
-	double		w[FF_NSOURCES];
-	double		cap;
-	int			window;
-	double		delta;
-	int			max_listings;	/* floor(cap * window) */
-} Lane;
-
-/* A source: up to three table streams merged in (key DESC, id DESC, tbl ASC). */
-typedef struct Source
-{
-	int			nstreams;
-	FeedStream	streams[3];
-	bool		dry;
-} Source;
-
 /* Register the feed's GUCs. */
 void
 ff_feed_init(void)
@@ -273,175 +252,6 @@ load_viewer(const char *schema, FeedQuery *q)
 	}
 }
 
-/* Stream order: is a before b?  (key DESC, id DESC, tbl ASC) */
-static bool
-item_before(const FeedItem *a, const FeedItem *b, bool profile)
-{
-	if (profile)
-	{
-		if (a->created_at != b->created_at)
-			return a->created_at > b->created_at;
-	}
-	else if (a->key != b->key)
-		return a->key > b->key;
-	if (a->id != b->id)
-		return a->id > b->id;
-	return a->tbl < b->tbl;
-}
-
-/* Head of a source (best of its streams' heads), or NULL when dry; *which = stream. */
-static FeedItem *
-source_head(Source *src, FeedQuery *q, const char *schema, int *which)
-{
-	FeedItem   *best = NULL;
-	int			i;
-
-	if (src->dry)
-		return NULL;
-	for (i = 0; i < src->nstreams; i++)
-	{
-		FeedItem   *h = ff_stream_head(&src->streams[i], q, schema);
-
-		if (h && (best == NULL || item_before(h, best, src->streams[i].profile)))
-		{
-			best = h;
-			*which = i;
-		}
-	}
-	if (best == NULL)
-		src->dry = true;
-	return best;
-}
-
-/* Number of listings among the last nwin items. */
-static int
-window_listings(const FeedState *st)
-{
-	int			i,
-				n = 0;
-
-	for (i = 0; i < st->nwin; i++)
-		if (st->win[i / 8] & (1 << (i % 8)))
-			n++;
-	return n;
-}
-
-/* Push one item's listing flag into the window history. */
-static void
-window_push(FeedState *st, bool listing)
-{
-	int			i;
-
-	for (i = st->nwin - 1; i >= 1; i--)
-	{
-		bool		prev = (st->win[(i - 1) / 8] & (1 << ((i - 1) % 8))) != 0;
-
-		if (prev)
-			st->win[i / 8] |= (1 << (i % 8));
-		else
-			st->win[i / 8] &= ~(1 << (i % 8));
-	}
-	if (st->nwin > 0)
-	{
-		if (listing)
-			st->win[0] |= 1;
-		else
-			st->win[0] &= ~1;
-	}
-}
-
-/* Resize the window history to the lane's current window (config may change). */
-static void
-window_fit(FeedState *st, int nwin)
-{
-	int			i;
-
-	for (i = nwin; i < st->nwin && i < FF_MAX_WINDOW; i++)
-		st->win[i / 8] &= ~(1 << (i % 8));
-	for (i = st->nwin; i < nwin; i++)
-		st->win[i / 8] &= ~(1 << (i % 8));
-	st->nwin = nwin;
-}
-
-/* Blend rule for slot k+1: returns the item (consumed) and its source, or NULL at the end. */
-static FeedItem *
-blend_step(FeedState *st, const Lane *lane, Source *src, FeedQuery *q, const char *schema,
-		   int *src_out)
-{
-	FeedItem   *head[FF_NSOURCES];
-	int			which[FF_NSOURCES] = {0, 0, 0};
-	bool		eligible[FF_NSOURCES];
-	double		kk = (double) (st->k + 1);
-	int			s,
-				best = -1;
-	FeedItem   *it;
-	FeedStream *fs;
-
-	for (s = 0; s < FF_NSOURCES; s++)
-	{
-		head[s] = source_head(&src[s], q, schema, &which[s]);
-		if (head[s] == NULL)
-			st->pos[s].dry = true;
-		eligible[s] = head[s] != NULL;
-	}
-	if (eligible[FF_SRC_LISTINGS] && window_listings(st) + 1 > lane->max_listings)
-		eligible[FF_SRC_LISTINGS] = false;
-
-	/* rule 1: largest deficit, ties by head score then source order */
-	for (s = 0; s < FF_NSOURCES; s++)
-	{
-		if (!eligible[s])
-			continue;
-		if (best < 0)
-			best = s;
-		else
-		{
-			double		ds = lane->w[s] * kk - st->taken[s];
-			double		db = lane->w[best] * kk - st->taken[best];
-
-			if (ds > db + 1e-9 || (fabs(ds - db) <= 1e-9 && head[s]->key > head[best]->key))
-				best = s;
-		}
-	}
-	if (best < 0)
-		return NULL;
-
-	/* rule 3: seller rule against the previous item's entity */
-	if (st->has_last && memcmp(head[best]->entity.data, st->last_entity.data, UUID_LEN) == 0)
-	{
-		int			alt = -1;
-
-		for (s = 0; s < FF_NSOURCES; s++)
-		{
-			if (s == best || !eligible[s] ||
-				memcmp(head[s]->entity.data, st->last_entity.data, UUID_LEN) == 0)
-				continue;
-			if (alt < 0 || head[s]->key > head[alt]->key)
-				alt = s;
-		}
-		if (alt >= 0 &&
-			!(exp(head[best]->key - q->as_of_key) - exp(head[alt]->key - q->as_of_key) >= lane->delta))
-			best = alt;
-	}
-
-	/* consume */
-	it = head[best];
-	fs = &src[best].streams[which[best]];
-	fs->next++;
-	st->k++;
-	st->taken[best]++;
-	st->has_last = true;
-	memcpy(st->last_entity.data, it->entity.data, UUID_LEN);
-	window_push(st, best == FF_SRC_LISTINGS);
-	st->pos[best].started = true;
-	st->pos[best].key = it->key;
-	st->pos[best].ts = it->created_at;
-	st->pos[best].id = it->id;
-	st->pos[best].tbl = it->tbl;
-	*src_out = best;
-	return it;
-}
-
 /* Append one output row to the materialized result. */
 static void
 emit_row(ReturnSetInfo *rsinfo, int64 pos, const FeedItem *it, const char *source,
@@ -465,6 +275,19 @@ emit_row(ReturnSetInfo *rsinfo, int64 pos, const FeedItem *it, const char *sourc
 		nulls[7] = true;
 	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Parameters every source query of one page shares (as-of time, viewer). */
+static void
+query_init(FeedQuery *q, const FeedState *st, const pg_uuid_t *viewer, MemoryContext work)
+{
+	memset(q, 0, sizeof(*q));
+	q->mcxt = work;
+	q->as_of = st->as_of;
+	q->as_of_key = ff_time_key(st->as_of);
+	q->has_viewer = viewer != NULL;
+	if (viewer)
+		q->viewer = *viewer;
 }
 
 /*
@@ -507,19 +330,13 @@ home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, 
 		st.as_of = GetCurrentStatementStartTimestamp();
 		st.nwin = lane->window - 1;
 	}
-	window_fit(&st, lane->window - 1);
+	ff_window_fit(&st, lane->window - 1);
 
 	/* lanes that are about the viewer's network (following) are empty for anonymous */
 	if (viewer == NULL && !lane->serves_anonymous)
 		return;
 
-	memset(&q, 0, sizeof(q));
-	q.mcxt = work;
-	q.as_of = st.as_of;
-	q.as_of_key = ff_time_key(st.as_of);
-	q.has_viewer = viewer != NULL;
-	if (viewer)
-		q.viewer = *viewer;
+	query_init(&q, &st, viewer, work);
 	load_viewer(schema, &q);
 	q.reels_ok = ff_flag_enabled_for("discover_reels", viewer, true);
 	shop_blend = lane->honors_shop_blend ? ff_flag_enabled_for("feed_shop_blend", viewer, true) : true;
@@ -558,7 +375,7 @@ home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, 
 	for (;;)
 	{
 		int			which_src;
-		FeedItem   *it = blend_step(&st, lane, src, &q, schema, &which_src);
+		FeedItem   *it = ff_blend_step(&st, lane, src, &q, schema, &which_src);
 
 		if (pending_src >= 0)
 		{
@@ -600,13 +417,7 @@ profile_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewe
 		st.func = FF_FUNC_PROFILE;
 		st.as_of = GetCurrentStatementStartTimestamp();
 	}
-	memset(&q, 0, sizeof(q));
-	q.mcxt = work;
-	q.as_of = st.as_of;
-	q.as_of_key = ff_time_key(st.as_of);
-	q.has_viewer = viewer != NULL;
-	if (viewer)
-		q.viewer = *viewer;
+	query_init(&q, &st, viewer, work);
 	q.subject = *entity;
 
 	memset(&src, 0, sizeof(src));
@@ -618,7 +429,7 @@ profile_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewe
 	for (;;)
 	{
 		int			which = 0;
-		FeedItem   *it = source_head(&src, &q, schema, &which);
+		FeedItem   *it = ff_source_head(&src, &q, schema, &which);
 
 		if (it)
 			src.streams[which].next++;
@@ -712,54 +523,47 @@ cursor_arg(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(t);
 }
 
+/* A home page for `viewer` from (p_lane, p_cursor, p_limit) starting at argument `arg`. */
+static void
+serve_home(FunctionCallInfo fcinfo, const pg_uuid_t *viewer, int arg)
+{
+	Lane		lane;
+	int			limit = check_limit(fcinfo, arg + 2);
+	char	   *cursor;
+
+	lane_arg(fcinfo, arg, &lane);
+	cursor = cursor_arg(fcinfo, arg + 1);
+	run_feed(fcinfo, CALL_HOME, viewer, &lane, NULL, cursor, limit);
+}
+
 /* Body of feed_fusion_home(p_lane, p_cursor, p_limit). */
 static Datum
 home_impl(PG_FUNCTION_ARGS)
 {
-	Lane		lane;
 	pg_uuid_t	viewer;
-	bool		has_viewer = ff_current_user_uuid(&viewer);
-	int			limit = check_limit(fcinfo, 2);
-	char	   *cursor;
 
-	lane_arg(fcinfo, 0, &lane);
-	cursor = cursor_arg(fcinfo, 1);
-	run_feed(fcinfo, CALL_HOME, has_viewer ? &viewer : NULL, &lane, NULL, cursor, limit);
+	serve_home(fcinfo, ff_current_user_uuid(&viewer) ? &viewer : NULL, 0);
 	return (Datum) 0;
 }
 
 /* SQL: feed_fusion_home(text, text, int) — the current user's home feed page. */
-Datum
-feed_fusion_home(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("feed_fusion_home", home_impl, fcinfo);
-}
+FF_TRACKED_RPC(feed_fusion_home, "feed_fusion_home", home_impl)
 
 /* Body of feed_fusion_home_for(p_viewer, p_lane, p_cursor, p_limit): service_role only. */
 static Datum
 home_for_impl(PG_FUNCTION_ARGS)
 {
-	Lane		lane;
 	pg_uuid_t	viewer;
-	int			limit;
-	char	   *cursor;
 
 	ff_require_service_role("feed_fusion_home_for");
-	limit = check_limit(fcinfo, 3);
-	lane_arg(fcinfo, 1, &lane);
-	cursor = cursor_arg(fcinfo, 2);
 	if (!PG_ARGISNULL(0))
 		viewer = *PG_GETARG_UUID_P(0);
-	run_feed(fcinfo, CALL_HOME, PG_ARGISNULL(0) ? NULL : &viewer, &lane, NULL, cursor, limit);
+	serve_home(fcinfo, PG_ARGISNULL(0) ? NULL : &viewer, 1);
 	return (Datum) 0;
 }
 
 /* SQL: feed_fusion_home_for(uuid, text, text, int) — any viewer's feed, for services. */
-Datum
-feed_fusion_home_for(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("feed_fusion_home_for", home_for_impl, fcinfo);
-}
+FF_TRACKED_RPC(feed_fusion_home_for, "feed_fusion_home_for", home_for_impl)
 
 /* Body of feed_fusion_profile(p_entity_id, p_cursor, p_limit). */
 static Datum
@@ -782,11 +586,7 @@ profile_impl(PG_FUNCTION_ARGS)
 }
 
 /* SQL: feed_fusion_profile(uuid, text, int) — one entity's live items, newest first. */
-Datum
-feed_fusion_profile(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("feed_fusion_profile", profile_impl, fcinfo);
-}
+FF_TRACKED_RPC(feed_fusion_profile, "feed_fusion_profile", profile_impl)
 
 /* SQL: _ff_feed_random_secret() — 32 strong random bytes for the cursor secret. */
 Datum

@@ -125,6 +125,34 @@ typedef struct FeedStream
 	int64		bound_id;
 } FeedStream;
 
+/* Lane configuration, read per call from feed_lanes (name: canonical after load_lane). */
+typedef struct Lane
+{
+	char		name[NAMEDATALEN];
+	bool		honors_shop_blend;	/* listings obey flag feed_shop_blend */
+	bool		serves_anonymous;	/* false: anonymous viewers get no rows */
+	double		w[FF_NSOURCES];
+	double		cap;
+	int			window;
+	double		delta;
+	int			max_listings;	/* floor(cap * window) */
+} Lane;
+
+/* A source: up to three table streams merged in (key DESC, id DESC, tbl ASC). */
+typedef struct Source
+{
+	int			nstreams;
+	FeedStream	streams[3];
+	bool		dry;
+} Source;
+
+/* feed_blend.c */
+extern FeedItem *ff_source_head(Source *src, FeedQuery *q, const char *schema, int *which);
+extern void ff_window_fit(FeedState *st, int nwin);
+extern FeedItem *ff_blend_step(FeedState *st, const Lane *lane, Source *src, FeedQuery *q,
+							   const char *schema, int *src_out);
+
+/* feed_sources.c */
 extern void ff_feed_plans_reset_if_needed(const char *schema);
 extern SPIPlanPtr ff_feed_plan(FeedPlanId id, const char *schema);
 extern void ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const FeedPos *pos,

@@ -63,4 +63,16 @@ extern bool ff_flag_enabled_for(const char *key, const pg_uuid_t *user, bool dfl
  */
 extern Datum ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo);
 
+/*
+ * Define the SQL-callable C function `fn` (declared with PG_FUNCTION_INFO_V1) as
+ * body `impl` recorded under RPC name `rpc`.
+ */
+#define FF_TRACKED_RPC(fn, rpc, impl) \
+	Datum fn(PG_FUNCTION_ARGS); \
+	Datum \
+	fn(PG_FUNCTION_ARGS) \
+	{ \
+		return ff_tracked_call(rpc, impl, fcinfo); \
+	}
+
 #endif							/* FEED_FUSION_H */

@@ -177,8 +177,4 @@ nba_impl(PG_FUNCTION_ARGS)
 }
 
 /* SQL: rocker_next_best_actions(int) — suggestions for the current user. */
-Datum
-rocker_next_best_actions(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("rocker_next_best_actions", nba_impl, fcinfo);
-}
+FF_TRACKED_RPC(rocker_next_best_actions, "rocker_next_best_actions", nba_impl)

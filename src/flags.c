@@ -422,11 +422,7 @@ flags_for_impl(PG_FUNCTION_ARGS)
 }
 
 /* SQL: flags_for(p_user uuid DEFAULT NULL) RETURNS jsonb, recorded as an RPC. */
-Datum
-ff_flags_for(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("flags_for", flags_for_impl, fcinfo);
-}
+FF_TRACKED_RPC(ff_flags_for, "flags_for", flags_for_impl)
 
 /* flag_enabled body: one flag for the current user; unknown key → p_default. */
 static Datum
@@ -461,11 +457,7 @@ flag_enabled_impl(PG_FUNCTION_ARGS)
 }
 
 /* SQL: flag_enabled(p_key text, p_default boolean DEFAULT false) RETURNS boolean. */
-Datum
-ff_flag_enabled(PG_FUNCTION_ARGS)
-{
-	return ff_tracked_call("flag_enabled", flag_enabled_impl, fcinfo);
-}
+FF_TRACKED_RPC(ff_flag_enabled, "flag_enabled", flag_enabled_impl)
 
 /* SQL: _ff_flags_cache_info() RETURNS jsonb — this backend's cache state for ff_status(). */
 Datum
