@@ -2,7 +2,12 @@
 # they install missing Debian packages first, so they work on a fresh bookworm machine.
 
 EXTENSION   = feed_fusion
-EXTVERSION  = 0.1.0
+# The version being built is the control file's default_version (bump it there only);
+# upgrade scripts from older versions are sql/upgrade/feed_fusion--<from>--<to>.sql.
+EXTVERSION := $(shell sed -n "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+ifeq ($(EXTVERSION),)
+$(error cannot read default_version from $(EXTENSION).control)
+endif
 MODULE_big  = feed_fusion
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is generated from the ordered fragments in sql/ext/ (one source of truth).
@@ -13,8 +18,12 @@ REGRESS     = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 PG_CONFIG  ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare $(if $(WERROR),-Werror)
+# ASSERTS=1 compiles our Assert()s in even against a server built without them (the
+# stock Debian one), as pgvector's CI does.  Objects are rebuilt when the setting changes.
+FF_ASSERTS := $(if $(filter-out 0,$(ASSERTS)),1,0)
+PG_CFLAGS  += $(if $(filter 1,$(FF_ASSERTS)),-DUSE_ASSERT_CHECKING)
 PG_CPPFLAGS += -I$(srcdir)/src
-EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(wildcard $(EXTENSION)--*.sql) .build-asserts
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
@@ -23,6 +32,10 @@ else
 all:
 	@echo "PostgreSQL 15 server development files are missing: run 'make deps' (or make demo/test)."; exit 1
 endif
+
+# .build-asserts holds the ASSERTS setting of the last build; rewritten only when it changes.
+$(shell echo 'ASSERTS=$(FF_ASSERTS)' | cmp -s - .build-asserts 2>/dev/null || echo 'ASSERTS=$(FF_ASSERTS)' > .build-asserts)
+$(OBJS): .build-asserts
 
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	@{ echo '-- Generated from sql/ext/*.sql by make: do not edit.'; \

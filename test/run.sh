@@ -111,6 +111,7 @@ if want scripts; then
   export FF_STAGE FF_PGBIN FF_SRC="$SRC" FF_OUT="$OUT"
   for f in $(ls "$SRC"/test/scripts/*.sh 2>/dev/null | sort); do
     n="$(basename "$f" .sh)"
+    if [ -n "${FF_TEST_MATCH:-}" ] && ! [[ "$n" =~ $FF_TEST_MATCH ]]; then continue; fi
     if bash "$f" > "$OUT/script_$n.log" 2>&1; then ok "scripts/$n"; else bad "scripts/$n"; tail -40 "$OUT/script_$n.log"; fi
   done
 fi

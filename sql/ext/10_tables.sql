@@ -1,4 +1,4 @@
--- 10_tables.sql — the social graph and content tables, with the indexes the
+-- 10_tables.sql — the social graph and content tables (§3), with the indexes the
 -- feed ranker and RLS policies need.  rank_key is a stored generated column.
 
 CREATE TABLE entities (
@@ -94,6 +94,18 @@ CREATE TABLE usage_events (
 ) PARTITION BY RANGE (occurred_at);
 CREATE INDEX usage_events_user_idx ON usage_events (user_id, occurred_at DESC);
 
+-- True when every element of p_names is a lane name (the syntax of feed_lanes.lane); the
+-- CHECK on feed_lanes.aliases uses it because a CHECK cannot hold a subquery.
+CREATE FUNCTION _ff_lane_names_valid(p_names text[]) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(array_ndims(p_names), 1) = 1
+     AND NOT EXISTS (SELECT 1 FROM unnest(p_names) AS a WHERE a IS NULL OR a !~ '^[a-z][a-z0-9_]{0,62}$')
+$$;
+COMMENT ON FUNCTION _ff_lane_names_valid(text[]) IS
+  'True when p_names is a one-dimensional array of lane names without NULLs (CHECK of feed_lanes.aliases)';
+
+-- Columns added after 0.1.0 go at the end, in the order sql/upgrade/ adds them, so a
+-- fresh install and an upgraded one have the same column order.
 CREATE TABLE feed_lanes (
   lane          text PRIMARY KEY CHECK (lane ~ '^[a-z][a-z0-9_]{0,62}$'),
   w_network     float8 NOT NULL CHECK (w_network >= 0),
@@ -102,18 +114,26 @@ CREATE TABLE feed_lanes (
   listing_cap   float8 NOT NULL CHECK (listing_cap > 0 AND listing_cap <= 1),
   window_size   int NOT NULL CHECK (window_size > 0),
   dedup_delta   float8 NOT NULL CHECK (dedup_delta >= 0),
-  CHECK (w_network + w_discover + w_listings > 0),
-  aliases            text[]  NOT NULL DEFAULT '{}',
+  -- 0.1.1: lane behaviour as data
+  aliases            text[] NOT NULL DEFAULT '{}'
+                       CONSTRAINT feed_lanes_aliases_check CHECK (_ff_lane_names_valid(aliases)),
   honors_shop_blend  boolean NOT NULL DEFAULT true,
-  serves_anonymous   boolean NOT NULL DEFAULT true
+  serves_anonymous   boolean NOT NULL DEFAULT true,
+  CHECK (w_network + w_discover + w_listings > 0)
 );
+COMMENT ON COLUMN feed_lanes.aliases IS
+  'Legacy lane names that map to this lane (each with the syntax of lane)';
+COMMENT ON COLUMN feed_lanes.honors_shop_blend IS
+  'The listings source of this lane obeys feature flag feed_shop_blend (false: the flag does not apply to this lane)';
+COMMENT ON COLUMN feed_lanes.serves_anonymous IS
+  'false: anonymous viewers get no rows from this lane';
 
 INSERT INTO feed_lanes (lane, w_network, w_discover, w_listings, listing_cap, window_size, dedup_delta,
                         aliases, honors_shop_blend, serves_anonymous)
 SELECT * FROM (VALUES
-  ('for_you',   0.60, 0.25, 0.15, 1.0 / 2, 20, 0.25, '{combined}'::text[],  true,  true),
-  ('following', 0.80, 0.05, 0.15, 1.0 / 3, 20, 0.25, '{personal}'::text[],  true,  false),
-  ('shop',      0.10, 0.05, 0.85, 2.0 / 3, 20, 0.25, '{}'::text[],          false, true)) AS seed
+  ('for_you',   0.60, 0.25, 0.15, 1.0 / 2, 20, 0.25, '{combined}'::text[], true,  true),
+  ('following', 0.80, 0.05, 0.15, 1.0 / 3, 20, 0.25, '{personal}'::text[], true,  false),
+  ('shop',      0.10, 0.05, 0.85, 2.0 / 3, 20, 0.25, '{}'::text[],         false, true)) AS seed
 WHERE NOT _ff_restoring();
 
 SELECT _ff_partition('posts', 'created_at', '1 month', date_trunc('month', now() - interval '12 months'), 4, NULL);
