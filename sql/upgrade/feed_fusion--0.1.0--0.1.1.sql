@@ -44,3 +44,39 @@ FROM (VALUES
   ('following', '{personal}'::text[], true,  false),
   ('shop',      '{}'::text[],         false, true)) AS seed (lane, aliases, honors_shop_blend, serves_anonymous)
 WHERE l.lane = seed.lane;
+
+-- ==== 00_base.sql, 30_flags.sql, 40_rate_limiter.sql — one config-change trigger ====
+-- feature_flags and rate_limit_profiles share one trigger function; the limiter's
+-- trigger is now ENABLE ALWAYS as the flags' one always was (caches stay exact under
+-- session_replication_role = replica).
+
+CREATE FUNCTION _ff_config_changed() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_config_changed';
+COMMENT ON FUNCTION _ff_config_changed() IS
+  'Trigger: queue a relcache invalidation of a configuration table so every backend''s cache of it refills';
+
+DROP TRIGGER feature_flags_invalidate_cache ON feature_flags;
+CREATE TRIGGER feature_flags_invalidate_cache
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON feature_flags
+  FOR EACH STATEMENT EXECUTE FUNCTION _ff_config_changed();
+ALTER TABLE feature_flags ENABLE ALWAYS TRIGGER feature_flags_invalidate_cache;
+DROP FUNCTION _ff_flags_invalidate();
+
+DROP TRIGGER rate_limit_profiles_changed ON rate_limit_profiles;
+CREATE TRIGGER rate_limit_profiles_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rate_limit_profiles
+  FOR EACH STATEMENT EXECUTE FUNCTION _ff_config_changed();
+ALTER TABLE rate_limit_profiles ENABLE ALWAYS TRIGGER rate_limit_profiles_changed;
+DROP FUNCTION _ff_rate_limit_profiles_changed();
+
+-- ==== 60_feed.sql — the feed's ff_status() detail is built in C ====
+
+CREATE FUNCTION _ff_feed_status() RETURNS jsonb
+  LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'ff_feed_status';
+COMMENT ON FUNCTION _ff_feed_status() IS
+  'The feed''s ff_status() detail: cursor version and secret, lanes, network strategy';
+
+CREATE OR REPLACE FUNCTION _ff_status_feed() RETURNS TABLE (component text, mode text, detail jsonb)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT 'feed'::text, 'table'::text, @extschema@._ff_feed_status()
+$$;

@@ -310,6 +310,16 @@ for OLD in "${OLDS[@]}"; do
   check "$OLD: fingerprint covers the tables, partitions and sequences (> 50 of them)" t \
     "$([ "$(wc -l < "$W/$A.rows.before")" -gt 50 ] && echo t || echo f)"
 
+  # The new library serves a database not yet updated, or refuses clearly (55000 + hint).
+  check "$OLD: before the update: flags and the limiter work, the feed asks for the update" \
+    "t|t|55000|Run ALTER EXTENSION feed_fusion UPDATE." "$(q "$A" -c "
+    CREATE FUNCTION pg_temp.feed_err() RETURNS text LANGUAGE plpgsql AS \$f\$
+    DECLARE st text; h text;
+    BEGIN PERFORM * FROM feed_fusion_home('for_you'); RETURN 'no error';
+    EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, h = PG_EXCEPTION_HINT;
+      RETURN st || '|' || h; END \$f\$;
+    SELECT flag_enabled('discover_reels'), check_rate_limit('high'), pg_temp.feed_err()")"
+
   out="$(q "$A" -c "SET client_min_messages = warning; ALTER EXTENSION feed_fusion UPDATE")"
   check "$OLD: ALTER EXTENSION feed_fusion UPDATE" "" "$out"
   check "$OLD: extversion is the default version" "$NEW|$NEW" "$(q "$A" -c "
