@@ -184,7 +184,8 @@ ff_extension_relid(FfRel rel)
 {
 	const FfExtension *e = ff_extension();
 
-	Assert(rel >= 0 && rel < FF_REL_COUNT);
+	if ((unsigned) rel >= FF_REL_COUNT)
+		elog(ERROR, "invalid feed_fusion relation %d", (int) rel);
 	if (!rel_valid[rel])
 	{
 		Oid			oid = get_relname_relid(rel_names[rel], e->nsp);
@@ -204,9 +205,8 @@ ff_extension_relid(FfRel rel)
 uint64
 ff_config_generation(FfRel rel)
 {
-	Assert(rel >= 0 && rel < FF_REL_COUNT);
-	if (!rel_valid[rel])
-		(void) ff_extension_relid(rel);
+	if ((unsigned) rel >= FF_REL_COUNT || !rel_valid[rel])
+		(void) ff_extension_relid(rel); /* resolves, or rejects a bad rel */
 	return rel_gen[rel];
 }
 
