@@ -5,14 +5,11 @@
 # which is idempotent; then they work through RLS.  Also with the extension in a schema
 # of its own (USAGE granted there).
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
 C=fnd_grants
 ff_cluster_start "$C" 0 || { echo "cannot start cluster"; exit 1; }
 trap 'ff_cluster_stop "$C"' EXIT
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 q() { local d="$1"; shift; ff_psql "$C" -d "$d" -At "$@" 2>&1; }
 
 for schema in public app; do
@@ -79,5 +76,4 @@ for schema in public app; do
     SET ROLE anon;
     SELECT count(*) FROM $schema.feed_hides;" | grep -v '^t$' | sed 's/^ERROR:  permission denied.*/err/' | tr '\n' '|' | sed 's/|$//')"
 done
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done

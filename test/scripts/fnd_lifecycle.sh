@@ -9,11 +9,8 @@
 # * installing into a non-default schema (CREATE EXTENSION ... SCHEMA app CASCADE) and
 #   next to a pg_partman installed in its own schema works, and uninstalls cleanly.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 
 # Every object a database can hold outside the system schemas, one line each.
 SNAP="SELECT x FROM (
@@ -149,5 +146,4 @@ ff_cluster_start fnd_lc1 1 || { ff_cluster_stop fnd_lc0; echo "cannot start prel
 trap 'ff_cluster_stop fnd_lc0; ff_cluster_stop fnd_lc1' EXIT
 run_suite fnd_lc0 "no preload"
 run_suite fnd_lc1 "preloaded"
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done
