@@ -9,7 +9,7 @@
 source "$(dirname "$0")/../scripts/common.sh"
 set +e
 ONLY="${FF_TEST_ONLY:-}"     # optional: regress|tap|isolation|scripts (comma list)
-# FF_TEST_MATCH: optional regex on test names (regress, tap, isolation), e.g. "feed|flags"
+# FF_TEST_MATCH: optional regex on test names (regress, tap, isolation, scripts), e.g. "feed|flags"
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 ff_deps || exit 1
@@ -111,6 +111,7 @@ if want scripts; then
   export FF_STAGE FF_PGBIN FF_SRC="$SRC" FF_OUT="$OUT"
   for f in $(ls "$SRC"/test/scripts/*.sh 2>/dev/null | sort); do
     n="$(basename "$f" .sh)"
+    if [ -n "${FF_TEST_MATCH:-}" ] && ! [[ "$n" =~ $FF_TEST_MATCH ]]; then continue; fi
     if bash "$f" > "$OUT/script_$n.log" 2>&1; then ok "scripts/$n"; else bad "scripts/$n"; tail -40 "$OUT/script_$n.log"; fi
   done
 fi
