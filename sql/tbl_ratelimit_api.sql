@@ -1,4 +1,4 @@
--- Rate limiter (SPEC §6), table mode (no preload): the same worked examples, bad
+-- Rate limiter (docs/rate_limiter.md), table mode (no preload): the same worked examples, bad
 -- input, roles and profiles as ratelimit_api.sql, plus table-mode specifics: a clear
 -- 25006 in READ ONLY transactions, and calls that roll back with their transaction.  Timing never matters: periods are long, and time-dependent numbers
 \i sql/include/ratelimit_api_body.sql

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore round trip of a feed_fusion database with data in every table
-# (SPEC §1): plain format through psql and custom format through pg_restore (also
+# (docs/operations.md): plain format through psql and custom format through pg_restore (also
 # parallel), each into a fresh database.  Checks that every row of every partition,
 # the added and edited config rows and the sequences come back, seeds are not
 # doubled, the restore reports no error at all, and the extension still works.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ff_apply_grants() (SPEC §1): on a cluster where the Supabase roles do not exist at
+# ff_apply_grants() (docs/operations.md): on a cluster where the Supabase roles do not exist at
 # install time, CREATE EXTENSION grants nothing (and fails on nothing); roles created
 # afterwards get exactly the registered privileges once ff_apply_grants() is called,
 # which is idempotent; then they work through RLS.  Also with the extension in a schema
@@ -45,7 +45,7 @@ for schema in public app; do
       WHEN 'FUNCTION' THEN has_function_privilege(g.role_name, '$schema.' || g.object_name, p)
       WHEN 'SEQUENCE' THEN has_sequence_privilege(g.role_name, '$schema.' || g.object_name, p)
       ELSE has_table_privilege(g.role_name, '$schema.' || g.object_name, p) END")"
-  check "$schema: the spec's grants (anon reads content, not config; authenticated reads config; only service_role reaches counters)" \
+  check "$schema: the documented grants (anon reads content, not config; authenticated reads config; only service_role reaches counters)" \
     "t|f|f|t|f|t|t|t|f|t" "$(q $db -c "
     SELECT has_table_privilege('anon', '$schema.posts', 'SELECT'),
            has_table_privilege('anon', '$schema.posts', 'INSERT'),

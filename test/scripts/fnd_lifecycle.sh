@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install / uninstall / re-install (SPEC §1), on a cluster without and one with
+# Install / uninstall / re-install (docs/operations.md), on a cluster without and one with
 # shared_preload_libraries:
 # * CREATE EXTENSION feed_fusion CASCADE in a fresh database works; after using it
 #   (rows, maintenance-made partitions) DROP EXTENSION feed_fusion leaves nothing of
