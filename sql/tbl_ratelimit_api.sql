@@ -35,7 +35,7 @@ DELETE FROM rate_limit_counters WHERE key LIKE 'rl\_stale:%' OR key LIKE 'rl\_fr
 -- caller's search_path cannot slip its own operator into it.
 CREATE SCHEMA rl_evil;
 CREATE FUNCTION rl_evil.plus(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
-  $$ BEGIN RAISE EXCEPTION 'rl_evil operator ran as %', current_user; END $$;
+  $$ BEGIN RAISE EXCEPTION 'rl_evil operator ran'; END $$;
 CREATE OPERATOR rl_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = rl_evil.plus);
 SET search_path = rl_evil, pg_catalog, public;
 SELECT 1::bigint + 1::bigint AS evil_operator_is_live;
