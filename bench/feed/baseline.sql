@@ -1,6 +1,6 @@
 -- bench/feed/baseline.sql — the plain PL/pgSQL feed the way the seed did it: each
 -- source's candidates with the score computed per row (base_score * exp(-age/48h)),
--- ORDER BY score, then the §5 blend simulated from slot 1; a page at offset N
+-- ORDER BY score, then the blend (docs/feed.md) simulated from slot 1; a page at offset N
 -- replays the blend from the start (no cursors).  Same filters and rules as the C
 -- ranker, so the benchmark is like for like — and the tests use it as an independent
 -- reference implementation (exact sequence equality).
