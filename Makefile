@@ -13,8 +13,26 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is generated from the ordered fragments in sql/ext/ (one source of truth).
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(sort $(wildcard sql/upgrade/$(EXTENSION)--*--*.sql))
-# pg_regress inputs: every sql/*.sql (the runner in test/run.sh splits them by cluster mode).
-REGRESS     = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+# pg_regress tests: sql/*.sql with expected/*.out.  `make test` (test/run.sh) runs them on
+# throwaway clusters of its own.  `make installcheck` runs them, the usual PGXS way, against
+# a running server where feed_fusion is installed (`make install`), as a superuser:
+#   make install && PGHOST=/var/run/postgresql PGPORT=5432 PGUSER=postgres make installcheck
+# FF_MODE picks the tests that match the server: shm (feed_fusion in
+# shared_preload_libraries) runs every test but tbl_*, tbl (no preload: table mode) runs
+# the tbl_* tests.  Unset, it is read from the server's shared_preload_libraries.
+# fnd_setup runs first: it creates the roles anon, authenticated, service_role and
+# authenticator if missing (cluster-wide, as Supabase has them), the extension and the
+# tests.* helpers in the contrib_regression database pg_regress makes (UTF8, C locale).
+# pgTAP, isolation and shell tests are not part of installcheck: they need pgTAP, both
+# modes at once, restarts, standbys or their own settings — `make test` runs them.
+FF_REGRESS_SETUP = fnd_setup
+FF_REGRESS_ALL   = $(filter-out $(FF_REGRESS_SETUP),$(sort $(basename $(notdir $(wildcard sql/*.sql)))))
+FF_MODE_SQL      = SELECT CASE WHEN position('feed_fusion' in current_setting('shared_preload_libraries')) > 0 THEN 'shm' ELSE 'tbl' END
+FF_MODE         ?= $(or $(shell '$(bindir)/psql' -X -A -t -d postgres -c "$(FF_MODE_SQL)" 2>/dev/null),shm)
+REGRESS     = $(FF_REGRESS_SETUP) $(if $(filter tbl,$(FF_MODE)),$(filter tbl_%,$(FF_REGRESS_ALL)),$(if \
+              $(filter shm,$(FF_MODE)),$(filter-out tbl_%,$(FF_REGRESS_ALL)),$(error FF_MODE must be shm or tbl)))
+ENCODING    = UTF8
+NO_LOCALE   = 1
 PG_CONFIG  ?= /usr/lib/postgresql/15/bin/pg_config
 PG_CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare $(if $(WERROR),-Werror)

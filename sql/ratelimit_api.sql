@@ -1,4 +1,4 @@
--- Rate limiter (SPEC §6), shared-memory mode: worked examples, bad input, roles,
+-- Rate limiter (docs/rate_limiter.md), shared-memory mode: worked examples, bad input, roles,
 -- profiles and READ ONLY transactions.  tbl_ratelimit_api.sql runs the same in
 -- table mode.  Timing never matters: periods are long, and time-dependent numbers
 \i sql/include/ratelimit_api_body.sql

@@ -1,4 +1,4 @@
--- Rate limiter (SPEC §6), table mode (no preload): the same worked examples, bad
+-- Rate limiter (docs/rate_limiter.md), table mode (no preload): the same worked examples, bad
 -- input, roles and profiles as ratelimit_api.sql, plus table-mode specifics: a clear
 -- 25006 in READ ONLY transactions, and calls that roll back with their transaction.  Timing never matters: periods are long, and time-dependent numbers
 \i sql/include/ratelimit_api_body.sql
@@ -35,7 +35,7 @@ DELETE FROM rate_limit_counters WHERE key LIKE 'rl\_stale:%' OR key LIKE 'rl\_fr
 -- caller's search_path cannot slip its own operator into it.
 CREATE SCHEMA rl_evil;
 CREATE FUNCTION rl_evil.plus(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
-  $$ BEGIN RAISE EXCEPTION 'rl_evil operator ran as %', current_user; END $$;
+  $$ BEGIN RAISE EXCEPTION 'rl_evil operator ran'; END $$;
 CREATE OPERATOR rl_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = rl_evil.plus);
 SET search_path = rl_evil, pg_catalog, public;
 SELECT 1::bigint + 1::bigint AS evil_operator_is_live;

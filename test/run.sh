@@ -6,10 +6,15 @@
 # and runs pg_regress, pgTAP (pg_prove), isolation specs and shell tests on them.
 # Files named tbl_* run on the tbl cluster, all others on shm.
 # Ends with "N passed, M failed" and exits non-zero if anything failed.
+#
+# The pg_regress tests alone, against a server you run yourself (after `make install`;
+# as a superuser; FF_MODE=shm|tbl is read from its shared_preload_libraries unless set):
+#   PGHOST=/var/run/postgresql PGPORT=5432 PGUSER=postgres make installcheck
+# (see the Makefile: sql/fnd_setup.sql creates the roles, extension and helpers first).
 source "$(dirname "$0")/../scripts/common.sh"
 set +e
 ONLY="${FF_TEST_ONLY:-}"     # optional: regress|tap|isolation|scripts (comma list)
-# FF_TEST_MATCH: optional regex on test names (regress, tap, isolation), e.g. "feed|flags"
+# FF_TEST_MATCH: optional regex on test names (regress, tap, isolation, scripts), e.g. "feed|flags"
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 ff_deps || exit 1

@@ -3,13 +3,14 @@
 # Loads scale 1 twice (same seed and as-of) into two databases and compares per-table
 # checksums, loads a third with another seed (must differ), then checks the shape.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set -euo pipefail
+CHECK_FATAL=1
 C=bench_gen
 ff_cluster_start "$C" 0
 trap 'ff_cluster_stop $C' EXIT
 H="$FF_STAGE/$C"
 ASOF="$(date -u +%Y-%m-%d) 00:00:00+00"
-fail() { echo "FAIL: $*"; exit 1; }
 
 for db in g1 g2 g3; do
   ff_psql "$C" -d postgres -c "CREATE DATABASE $db" >/dev/null
@@ -35,49 +36,43 @@ s1="$(ff_psql "$C" -d g1 -At -c "$SUMS")"
 s2="$(ff_psql "$C" -d g2 -At -c "$SUMS")"
 s3="$(ff_psql "$C" -d g3 -At -c "$SUMS")"
 echo "$s1"
-[ "$(echo "$s1" | grep -c '|[0-9a-f]\{32\}$')" -eq 8 ] || fail "expected 8 non-empty checksums"
-[ "$s1" = "$s2" ] || { diff <(echo "$s1") <(echo "$s2"); fail "same seed+scale+as-of gave different rows"; }
-[ "$(comm -12 <(echo "$s1" | sort) <(echo "$s3" | sort) | wc -l)" -eq 0 ] \
-  || fail "another seed left some table identical"
-echo "deterministic: ok"
+check_cmp "8 non-empty checksums" "$(echo "$s1" | grep -c '|[0-9a-f]\{32\}$')" -eq 8
+[ "$s1" = "$s2" ] || diff <(echo "$s1") <(echo "$s2") || true
+check "deterministic: same seed+scale+as-of gives the same rows" "$s1" "$s2"
+check_cmp "another seed changes every table" "$(comm -12 <(echo "$s1" | sort) <(echo "$s3" | sort) | wc -l)" -eq 0
 
-# Shape checks: each query returns one row 'name|ok' or 'name|<what is wrong>'.
-check() {
-  local name="$1" sql="$2" r
-  r="$(ff_psql "$C" -d g1 -At -c "$sql")"
-  [ "$r" = t ] || fail "$name: $r"
-  echo "shape $name: ok"
-}
-check users_have_person "SELECT count(DISTINCT owner_user_id) = 500 AND count(*) FILTER (WHERE kind = 'person') = 500
+# Shape checks: each query returns one boolean, t when the shape is right.
+shape() { check "shape $1" t "$(ff_psql "$C" -d g1 -At -c "$2")"; }
+shape users_have_person "SELECT count(DISTINCT owner_user_id) = 500 AND count(*) FILTER (WHERE kind = 'person') = 500
                           FROM entities"
-check one_person_each   "SELECT NOT EXISTS (SELECT FROM bench.meta m, generate_series(1, m.users) u
+shape one_person_each   "SELECT NOT EXISTS (SELECT FROM bench.meta m, generate_series(1, m.users) u
                           WHERE NOT EXISTS (SELECT FROM entities e WHERE e.owner_user_id = bench.uid(u)
                                             AND e.kind = 'person' AND e.id = bench.person(u)))"
-check businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12 FROM entities"
-check follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows"
-check follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c)
+shape businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12 FROM entities"
+shape follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows"
+shape follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c)
                           FROM (SELECT count(*) AS c FROM follows GROUP BY entity_id) x"
-check no_self_follow    "SELECT NOT EXISTS (SELECT FROM follows f JOIN entities e ON e.id = f.entity_id
+shape no_self_follow    "SELECT NOT EXISTS (SELECT FROM follows f JOIN entities e ON e.id = f.entity_id
                           WHERE e.owner_user_id = f.follower_user_id AND e.kind = 'person')"
-check foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = f.entity_id))
+shape foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = f.entity_id))
                           AND NOT EXISTS (SELECT FROM listings l WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = l.seller_entity_id))
                           AND NOT EXISTS (SELECT FROM events v WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = v.host_entity_id))
                           AND NOT EXISTS (SELECT FROM posts p WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = p.author_entity_id))
                           AND NOT EXISTS (SELECT FROM shopping_cart_items c WHERE NOT EXISTS (SELECT FROM listings l WHERE l.id = c.listing_id))"
-check posts_count       "SELECT count(*) = 20000 AND count(*) FILTER (WHERE kind = 'reel') BETWEEN 3000 AND 5000 FROM posts"
-check posts_default_empty "SELECT count(*) = 0 FROM ONLY posts_default"
-check posts_partitions  "SELECT count(DISTINCT tableoid) >= 6 FROM posts"
-check posts_in_window   "SELECT min(created_at) >= m.asof - interval '181 days' AND max(created_at) <= m.asof
+shape posts_count       "SELECT count(*) = 20000 AND count(*) FILTER (WHERE kind = 'reel') BETWEEN 3000 AND 5000 FROM posts"
+shape posts_default_empty "SELECT count(*) = 0 FROM ONLY posts_default"
+shape posts_partitions  "SELECT count(DISTINCT tableoid) >= 6 FROM posts"
+shape posts_in_window   "SELECT min(created_at) >= m.asof - interval '181 days' AND max(created_at) <= m.asof
                           FROM posts, bench.meta m GROUP BY m.asof"
-check posts_recent_denser "SELECT count(*) FILTER (WHERE created_at > m.asof - interval '30 days')
+shape posts_recent_denser "SELECT count(*) FILTER (WHERE created_at > m.asof - interval '30 days')
                            > 2 * count(*) FILTER (WHERE created_at <= m.asof - interval '150 days')
                           FROM posts, bench.meta m"
-check base_score_range  "SELECT bool_and(base_score > 0 AND base_score <= 1) FROM posts"
-check listings_status   "SELECT count(*) FILTER (WHERE status = 'active')::float8 / count(*) BETWEEN 0.8 AND 0.9
+shape base_score_range  "SELECT bool_and(base_score > 0 AND base_score <= 1) FROM posts"
+shape listings_status   "SELECT count(*) FILTER (WHERE status = 'active')::float8 / count(*) BETWEEN 0.8 AND 0.9
                           AND count(DISTINCT status) = 4 FROM listings"
-check events_some_ended "SELECT count(*) FILTER (WHERE ends_at < m.asof) BETWEEN 1 AND count(*) - 1 FROM events, bench.meta m"
-check hides_and_carts   "SELECT (SELECT count(*) FROM feed_hides) > 1000 AND (SELECT count(*) FROM shopping_cart_items) > 100
+shape events_some_ended "SELECT count(*) FILTER (WHERE ends_at < m.asof) BETWEEN 1 AND count(*) - 1 FROM events, bench.meta m"
+shape hides_and_carts   "SELECT (SELECT count(*) FROM feed_hides) > 1000 AND (SELECT count(*) FROM shopping_cart_items) > 100
                           AND (SELECT count(*) FROM usage_events) > 100"
-check ids_and_sequences "SELECT nextval(pg_get_serial_sequence('posts', 'id')) = 20001
+shape ids_and_sequences "SELECT nextval(pg_get_serial_sequence('posts', 'id')) = 20001
                           AND nextval(pg_get_serial_sequence('listings', 'id')) = 4001"
-echo "bench_gen: all checks passed"
+check_done

@@ -5,7 +5,9 @@
 # costs it no refill.  Buckets are the same after a server restart.  A backend with
 # the old table cached follows a committed DROP + re-CREATE EXTENSION.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set -euo pipefail
+CHECK_FATAL=1
 P=flags_primary; S=flags_standby; SD="$FF_STAGE/$S"
 cleanup() { ff_cluster_stop "$S" || true; ff_cluster_stop "$P" || true; }
 trap cleanup EXIT
@@ -22,7 +24,7 @@ rm -rf "$SD"; mkdir -p "$SD"; chown postgres: "$SD" 2>/dev/null || true
 ff_as_pg "$FF_PGBIN/pg_basebackup" -h "$FF_STAGE/$P" -p 5432 -U postgres -D "$SD/data" -R -X stream
 echo "unix_socket_directories = '$SD'" | ff_as_pg tee -a "$SD/data/postgresql.conf" >/dev/null
 ff_as_pg "$FF_PGBIN/pg_ctl" -D "$SD/data" -l "$SD/server.log" -w -t 60 start >/dev/null
-[ "$(ff_psql "$S" -d flags_sb -At -c 'SELECT pg_is_in_recovery()')" = t ]
+check "standby in recovery" t "$(ff_psql "$S" -d flags_sb -At -c 'SELECT pg_is_in_recovery()')"
 
 # One standby backend: cache, wait for the primary's change to be replayed, ask again.
 cat > "$SD/session.sql" <<SQL
@@ -47,9 +49,9 @@ done
 touch "$SD/replayed"
 wait "$SESSION"
 cat "$SD/session.out"
-grep -qx 'before|f|1' "$SD/session.out"
-grep -qx 'after|t|2' "$SD/session.out"    # refilled once, sees the primary's commit
-grep -qx 'again|t|2' "$SD/session.out"    # unchanged since: no refill
+check_true "standby: flag off, cache filled once" grep -qx 'before|f|1' "$SD/session.out"
+check_true "standby: refilled once, sees the primary's commit" grep -qx 'after|t|2' "$SD/session.out"
+check_true "standby: unchanged since, no refill" grep -qx 'again|t|2' "$SD/session.out"
 
 # Stable buckets across a server restart (new backends, new postmaster).
 Q="SELECT md5(string_agg(flags_for(md5(i::text)::uuid)::text, ',' ORDER BY i)) FROM generate_series(1, 2000) i"
@@ -58,7 +60,8 @@ BEFORE="$(ff_psql "$P" -d flags_sb -At -c "$Q")"
 ff_cluster_restart "$P"
 AFTER="$(ff_psql "$P" -d flags_sb -At -c "$Q")"
 echo "before restart $BEFORE, after $AFTER"
-[ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ]
+check_true "buckets computed" test -n "$BEFORE"
+check "same buckets after a server restart" "$BEFORE" "$AFTER"
 
 # DROP + re-CREATE EXTENSION (committed) under a backend that has the old table cached.
 PD="$FF_STAGE/$P"
@@ -79,6 +82,7 @@ ff_psql "$P" -d flags_sb -q -c "DROP EXTENSION feed_fusion CASCADE" \
 touch "$PD/recreated"
 wait "$SESSION"
 cat "$PD/session.out"
-grep -qx 'old|f' "$PD/session.out"        # anonymous, 30 % flag: off
-grep -qx 'new|t|t' "$PD/session.out"     # flags_sb30 gone (default true), new table's change seen
-echo "flags standby/restart/recreate: ok"
+check_true "old table cached: anonymous, 30 % flag off" grep -qx 'old|f' "$PD/session.out"
+check_true "after DROP + CREATE EXTENSION: flags_sb30 gone (default true), new table's change seen" \
+  grep -qx 'new|t|t' "$PD/session.out"
+check_done

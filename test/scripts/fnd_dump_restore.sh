@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore round trip of a feed_fusion database with data in every table
-# (SPEC §1): plain format through psql and custom format through pg_restore (also
+# (docs/operations.md): plain format through psql and custom format through pg_restore (also
 # parallel), each into a fresh database.  Checks that every row of every partition,
 # the added and edited config rows and the sequences come back, seeds are not
 # doubled, the restore reports no error at all, and the extension still works.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
 # Run once on a cluster without shared_preload_libraries, then once with it (FND_PRELOAD).
 P="${FND_PRELOAD:-0}"
@@ -14,10 +15,6 @@ trap 'ff_cluster_stop "$C"' EXIT
 ff_psql "$C" -d postgres -f "$FF_SRC/test/setup_roles.sql" >/dev/null || exit 1
 W="$FF_STAGE/$C/work"; mkdir -p "$W"; [ "$(id -u)" -eq 0 ] && chown postgres: "$W"
 echo "# preload=$P"
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 q() { local db="$1"; shift; ff_psql "$C" -d "$db" -At "$@"; }
 
 # ---- source database ---------------------------------------------------------------
@@ -189,9 +186,9 @@ for jobs in 1 2; do
   verify "$db" "custom -j$jobs"
 done
 
-echo "$FAILS failed (preload=$P)"
 ff_cluster_stop "$C"; trap - EXIT
 if [ "$P" = 0 ]; then
-  FND_PRELOAD=1 bash "$0" || FAILS=$((FAILS + 1))
+  echo "# preload=$P: $CHECK_PASSED passed, $CHECK_FAILED failed"
+  check_true "the same on a cluster with shared_preload_libraries (FND_PRELOAD=1)" env FND_PRELOAD=1 bash "$0"
 fi
-[ "$FAILS" -eq 0 ]
+check_done

@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# ff_apply_grants() (SPEC §1): on a cluster where the Supabase roles do not exist at
+# ff_apply_grants() (docs/operations.md): on a cluster where the Supabase roles do not exist at
 # install time, CREATE EXTENSION grants nothing (and fails on nothing); roles created
 # afterwards get exactly the registered privileges once ff_apply_grants() is called,
 # which is idempotent; then they work through RLS.  Also with the extension in a schema
 # of its own (USAGE granted there).
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
 C=fnd_grants
 ff_cluster_start "$C" 0 || { echo "cannot start cluster"; exit 1; }
 trap 'ff_cluster_stop "$C"' EXIT
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 q() { local d="$1"; shift; ff_psql "$C" -d "$d" -At "$@" 2>&1; }
 
 for schema in public app; do
@@ -48,7 +45,7 @@ for schema in public app; do
       WHEN 'FUNCTION' THEN has_function_privilege(g.role_name, '$schema.' || g.object_name, p)
       WHEN 'SEQUENCE' THEN has_sequence_privilege(g.role_name, '$schema.' || g.object_name, p)
       ELSE has_table_privilege(g.role_name, '$schema.' || g.object_name, p) END")"
-  check "$schema: the spec's grants (anon reads content, not config; authenticated reads config; only service_role reaches counters)" \
+  check "$schema: the documented grants (anon reads content, not config; authenticated reads config; only service_role reaches counters)" \
     "t|f|f|t|f|t|t|t|f|t" "$(q $db -c "
     SELECT has_table_privilege('anon', '$schema.posts', 'SELECT'),
            has_table_privilege('anon', '$schema.posts', 'INSERT'),
@@ -79,5 +76,4 @@ for schema in public app; do
     SET ROLE anon;
     SELECT count(*) FROM $schema.feed_hides;" | grep -v '^t$' | sed 's/^ERROR:  permission denied.*/err/' | tr '\n' '|' | sed 's/|$//')"
 done
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install / uninstall / re-install (SPEC §1), on a cluster without and one with
+# Install / uninstall / re-install (docs/operations.md), on a cluster without and one with
 # shared_preload_libraries:
 # * CREATE EXTENSION feed_fusion CASCADE in a fresh database works; after using it
 #   (rows, maintenance-made partitions) DROP EXTENSION feed_fusion leaves nothing of
@@ -9,11 +9,8 @@
 # * installing into a non-default schema (CREATE EXTENSION ... SCHEMA app CASCADE) and
 #   next to a pg_partman installed in its own schema works, and uninstalls cleanly.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 
 # Every object a database can hold outside the system schemas, one line each.
 SNAP="SELECT x FROM (
@@ -149,5 +146,4 @@ ff_cluster_start fnd_lc1 1 || { ff_cluster_stop fnd_lc0; echo "cannot start prel
 trap 'ff_cluster_stop fnd_lc0; ff_cluster_stop fnd_lc1' EXIT
 run_suite fnd_lc0 "no preload"
 run_suite fnd_lc1 "preloaded"
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done

@@ -5,12 +5,9 @@
 # afterwards; DROP EXTENSION still cleans up.  15 -> 15 here (same binaries), which
 # exercises the same pg_dump --binary-upgrade path as a major-version upgrade.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
 OLD=fnd_upold NEW=fnd_upnew
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
 ND="$FF_STAGE/$NEW"
 stop_new() { [ -f "$ND/data/postmaster.pid" ] && ff_as_pg "$FF_PGBIN/pg_ctl" -D "$ND/data" -m fast -w stop >/dev/null 2>&1; return 0; }
 trap 'ff_cluster_stop $OLD; stop_new' EXIT
@@ -62,5 +59,4 @@ check "the extension works after the upgrade" "t|0|4" "$(q -c "
 check "DROP EXTENSION after the upgrade leaves no table of ours" "0" "$(q -c "
   DROP EXTENSION feed_fusion;
   SELECT count(*) FROM pg_class WHERE relname ~ '^(posts|usage_events|rpc_metrics|entities|feature_flags|_ff_)';" | tail -1)"
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done

@@ -4,10 +4,11 @@
 # flushes every 50 ms, sometimes rolling the flush back.  No call may be lost or
 # counted twice: the view's total equals pgbench's transaction count.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set -euo pipefail
+CHECK_FATAL=1
 C=metrics_cc
 trap 'ff_cluster_stop $C' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 q() { ff_psql $C -d cc -At -c "$1"; }
 ff_cluster_start $C 1 "feed_fusion.database = 'postgres'" "feed_fusion.metrics_max_rpcs = 16" "feed_fusion.metrics_slots = 256"
 ff_psql $C -d postgres -c "CREATE DATABASE cc" >/dev/null
@@ -22,17 +23,18 @@ chmod 644 "$W/log.sql"
     sleep 0.05
   done ) &
 FLUSHER=$!
-out="$(cd "$W" && ff_as_pg "$FF_PGBIN/pgbench" -n -c 6 -j 2 -T 6 -h "$FF_STAGE/$C" -U postgres -f "$W/log.sql" cc 2>&1)" || { echo "$out"; fail "pgbench failed"; }
+out="$(cd "$W" && ff_as_pg "$FF_PGBIN/pgbench" -n -c 6 -j 2 -T 6 -h "$FF_STAGE/$C" -U postgres -f "$W/log.sql" cc 2>&1)" || { echo "$out"; fail "pgbench runs"; }
 wait "$FLUSHER" || true
 n="$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')"
-[ -n "$n" ] && [ "$n" -gt 1000 ] || fail "too few transactions: $n"
+check_cmp "more than 1000 transactions" "$n" -gt 1000
 seen="$(q "SELECT sum(calls) FROM rpc_metrics_hourly")"
 dropped="$(q "SELECT detail ->> 'dropped_calls' FROM ff_status() WHERE component = 'metrics'")"
 echo "transactions $n, in view $seen, dropped $dropped"
-[ "$seen" = "$((n - dropped))" ] || fail "view total $seen != $n - $dropped"
-[ "$(q "SELECT count(*) FROM rpc_metrics_hourly WHERE rpc <> '_overflow'")" -le 16 ] || fail "name cap exceeded"
+check "no call lost or double counted under concurrent recording and flushing (view = transactions - dropped)" \
+  "$((n - dropped))" "$seen"
+check_cmp "name cap (16) kept" "$(q "SELECT count(DISTINCT rpc) FROM rpc_metrics_hourly WHERE rpc <> '_overflow'")" -le 16
 q "SELECT _ff_metrics_flush_all()" >/dev/null
-[ "$(q "SELECT sum(calls) FROM rpc_metrics")" = "$seen" ] || fail "after a full flush rpc_metrics does not hold every call"
-[ "$(q "SELECT sum(calls) FROM rpc_metrics_hourly")" = "$seen" ] || fail "view changed by the final flush"
+check "after a full flush rpc_metrics holds every call" "$seen" "$(q "SELECT sum(calls) FROM rpc_metrics")"
+check "view unchanged by the final flush" "$seen" "$(q "SELECT sum(calls) FROM rpc_metrics_hourly")"
 rm -rf "$W"
-echo "ok: no call lost or double counted under concurrent recording and flushing"
+check_done

@@ -3,10 +3,9 @@
 # there (read-only, no table writes), and a profile change committed on the primary
 # reaches the standby's per-backend profile cache through WAL replay.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set -u
 P=rl_prim; S=rl_stby
-FAIL=0
-check() { if [ "$2" = "$3" ]; then echo "ok   $1: $2"; else echo "FAIL $1: got $2, want $3"; FAIL=1; fi; }
 
 ff_cluster_start "$P" 1 || { tail -20 "$FF_STAGE/$P/server.log"; exit 1; }
 trap 'ff_cluster_stop "$S"; ff_cluster_stop "$P"' EXIT
@@ -20,12 +19,12 @@ rm -rf "$FF_STAGE/$S"; mkdir -p "$FF_STAGE/$S"; [ "$(id -u)" -eq 0 ] && chown po
 ff_as_pg "$FF_PGBIN/pg_basebackup" -h "$FF_STAGE/$P" -p 5432 -U postgres -D "$FF_STAGE/$S/data" -R -X stream -c fast
 echo "unix_socket_directories = '$FF_STAGE/$S'" | ff_as_pg tee -a "$FF_STAGE/$S/data/postgresql.conf" >/dev/null
 ff_as_pg "$FF_PGBIN/pg_ctl" -D "$FF_STAGE/$S/data" -l "$FF_STAGE/$S/server.log" -w -t 60 start >/dev/null
-check "standby in recovery" "$(ff_psql "$S" -d rl -Atc "SELECT pg_is_in_recovery()")" t
-check "standby mode" "$(ff_psql "$S" -d rl -Atc "SELECT mode FROM ff_status() WHERE component = 'rate_limiter'")" shared_memory
+check "standby in recovery" t "$(ff_psql "$S" -d rl -Atc "SELECT pg_is_in_recovery()")"
+check "standby mode" shared_memory "$(ff_psql "$S" -d rl -Atc "SELECT mode FROM ff_status() WHERE component = 'rate_limiter'")"
 check "check_rate_limit on the standby: 5 of 6" \
-  "$(ff_psql "$S" -d rl -Atc "SELECT string_agg(check_rate_limit('rl_stby')::text, ',') FROM generate_series(1, 6)")" "true,true,true,true,true,false"
+  "true,true,true,true,true,false" "$(ff_psql "$S" -d rl -Atc "SELECT string_agg(check_rate_limit('rl_stby')::text, ',') FROM generate_series(1, 6)")"
 check "rate_limit_take on the standby" \
-  "$(ff_psql "$S" -d rl -Atc "SELECT allowed || '/' || remaining FROM rate_limit_take('stby', 3, '1 hour', 2)")" "true/1"
+  "true/1" "$(ff_psql "$S" -d rl -Atc "SELECT allowed || '/' || remaining FROM rate_limit_take('stby', 3, '1 hour', 2)")"
 # One standby session: cache the profile, change it on the primary, see the change.
 out=$(ff_psql "$S" -d rl -At -v ON_ERROR_STOP=0 -v prim="$FF_STAGE/$P" 2>&1 <<SQL
 SELECT check_rate_limit('rl_stby', 0);
@@ -34,7 +33,8 @@ SELECT pg_sleep(2);
 SELECT check_rate_limit('rl_stby', 3);
 SQL
 )
-check "profile change replayed into the standby's cache" "$(echo "$out" | grep -c 'capacity (2)')" 1
-check "primary keeps its own buckets" "$(ff_psql "$P" -d rl -Atc "SELECT check_rate_limit('rl_stby')")" t
-grep -E "PANIC|TRAP|terminated by signal" "$FF_STAGE/$S/server.log" "$FF_STAGE/$P/server.log" && { echo "FAIL server log"; FAIL=1; }
-exit $FAIL
+check "profile change replayed into the standby's cache" 1 "$(echo "$out" | grep -c 'capacity (2)')"
+check "primary keeps its own buckets" t "$(ff_psql "$P" -d rl -Atc "SELECT check_rate_limit('rl_stby')")"
+if grep -E "PANIC|TRAP|terminated by signal" "$FF_STAGE/$S/server.log" "$FF_STAGE/$P/server.log"
+then fail "server logs: no PANIC, TRAP or crash"; else pass "server logs: no PANIC, TRAP or crash"; fi
+check_done

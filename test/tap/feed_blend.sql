@@ -1,4 +1,4 @@
--- Feed ranker: one deterministic sequence, pages as slices, blend rules (SPEC §5).
+-- Feed ranker: one deterministic sequence, pages as slices, blend rules (docs/feed.md).
 BEGIN;
 \set QUIET 1
 \ir feed_fixture.inc

@@ -1,4 +1,4 @@
--- Partitions created and dropped (SPEC §8): premade ahead by ff_run_maintenance(),
+-- Partitions created and dropped (docs/operations.md): premade ahead by ff_run_maintenance(),
 -- retention drops old ones with their rows, new partitions are plain (non-member)
 -- tables with the parent's indexes and no privileges for app roles, and pg_partman's
 -- part_config is left without our rows.  All inside a rolled-back transaction.

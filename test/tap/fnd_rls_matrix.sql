@@ -1,8 +1,8 @@
--- RLS and privilege matrix (SPEC §3): every table × role (anon, authenticated as the
+-- RLS and privilege matrix: every table × role (anon, authenticated as the
 -- owner u1, authenticated as another user u2, service_role) × SELECT/INSERT/UPDATE/
 -- DELETE on rows that belong to u1.  Each cell runs the statement as that role the way
 -- PostgREST does (tests.login_as), undoes its effect, and compares "ok:<rows>" or
--- "err:<SQLSTATE>" with what the spec says.
+-- "err:<SQLSTATE>" with the expected outcome written in the matrix below.
 BEGIN;
 SET LOCAL client_min_messages = warning;
 

@@ -1,4 +1,4 @@
--- search_path hijack (SPEC §1): a caller whose search_path puts a schema of their own
+-- search_path hijack: a caller whose search_path puts a schema of their own
 -- before pg_catalog, holding look-alikes of our functions, tables and operators, calls
 -- our functions and reads RLS-protected tables: nothing of theirs is used (every
 -- look-alike logs its calls), nothing leaks, and the caller's path is left as it was.

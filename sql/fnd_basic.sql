@@ -6,13 +6,13 @@ SET client_min_messages = warning;
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname IN ('feed_fusion', 'pg_partman') ORDER BY 1;
 SELECT component FROM ff_status() ORDER BY 1;
 
--- Every table of §3 exists with RLS enabled.
+-- Every table of the extension exists with RLS enabled.
 SELECT c.relname, c.relkind, c.relrowsecurity
 FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'feed_fusion'
 WHERE c.relkind IN ('r', 'p') ORDER BY 1;
 
--- Seeds, exactly as the spec lists them.
+-- Seeds, exactly as the install script creates them.
 SELECT key, enabled, rollout_percent FROM feature_flags ORDER BY key;
 SELECT name, capacity, period FROM rate_limit_profiles ORDER BY name;
 SELECT lane, w_network, w_discover, w_listings, round(listing_cap::numeric, 4) AS cap, window_size, dedup_delta
