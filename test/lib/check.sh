@@ -7,6 +7,8 @@
 #                                 -eq -ne -lt -le -gt -ge  or  == != < <= > >=;
 #                                 not ok when A or B is not a number
 #   check_true NAME CMD [ARGS...] ok when CMD exits with status 0
+#   check_same NAME FILE1 FILE2   ok when both files are non-empty and equal; else a
+#                                 unified diff (first 150 lines) follows the not ok
 #   pass NAME                     record a success decided by the script itself
 #   fail NAME [DETAIL]            record a failure
 #   check_done                    print "N passed, M failed"; status 1 if M > 0
@@ -58,6 +60,13 @@ check_true() {
   if [ $# -eq 0 ]; then fail "$name" "check_true needs a command"; return; fi
   if "$@"; then rc=0; else rc=$?; fi     # (an if: a failing CMD must not end a set -e script)
   if [ "$rc" -eq 0 ]; then pass "$name"; else fail "$name" "exit status $rc: $*"; fi
+}
+
+check_same() {
+  if [ -s "$2" ] && [ -s "$3" ] && cmp -s "$2" "$3"; then pass "$1 ($(wc -l < "$2") lines)"; return; fi
+  local d
+  d="$(diff -u --label "$(basename "$2")" --label "$(basename "$3")" "$2" "$3" | head -150 | sed 's/^/#   /')"
+  fail "$1" "files differ (first 150 lines of the diff):"$'\n'"$d"
 }
 
 check_done() {

@@ -8,6 +8,7 @@
 # registrations and seed rows — while every row the database held before the update
 # (user data, partitions, edited and added config rows, sequences) is still there.
 source "$FF_SRC/scripts/common.sh"
+source "$FF_SRC/test/lib/check.sh"
 set +e -uo pipefail
 C=fnd_ext_update
 EXTDIR="$FF_INST$("$FF_PG_CONFIG" --sharedir)/extension"
@@ -18,23 +19,11 @@ cleanup() {
   local f; for f in "${STAGED[@]}"; do rm -f "$f"; done
 }
 trap cleanup EXIT
-FAILS=0
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then echo "ok - $1"; else echo "not ok - $1: expected [$2] got [$3]"; FAILS=$((FAILS + 1)); fi
-}
-# check_same NAME FILE_EXPECTED FILE_ACTUAL: compare two dumps, show a readable diff.
-check_same() {
-  if [ -s "$2" ] && [ -s "$3" ] && cmp -s "$2" "$3"; then echo "ok - $1 ($(wc -l < "$2") lines)"; return; fi
-  echo "not ok - $1 (diff expected actual, first 150 lines)"
-  diff -u --label "$(basename "$2")" --label "$(basename "$3")" "$2" "$3" | head -150 | sed 's/^/#   /'
-  FAILS=$((FAILS + 1))
-}
 q() { local db="$1"; shift; ff_psql "$C" -d "$db" -At "$@" 2>&1; }
 # snap DB FILE < SQL: query output into FILE; on any error, "not ok" and an empty FILE.
 snap() {
   if ! ff_psql "$C" -d "$1" -At > "$2" 2> "$2.err" || [ -s "$2.err" ]; then
-    echo "not ok - query on $1 for $(basename "$2") failed:"; sed 's/^/#   /' "$2.err"
-    FAILS=$((FAILS + 1)); : > "$2"
+    fail "query on $1 for $(basename "$2")" "$(sed 's/^/#   /' "$2.err")"; : > "$2"
   fi
 }
 
@@ -368,5 +357,4 @@ upd_lane|{}|t|t|10" "$(q "$A" -c "SELECT lane, aliases, honors_shop_blend, serve
            (SELECT count(*) FROM pg_proc WHERE proname ~ '^(_?ff_|feed_fusion_|flag)')" | tail -1)"
 done
 
-echo "$FAILS failed"
-[ "$FAILS" -eq 0 ]
+check_done
