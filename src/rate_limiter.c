@@ -448,7 +448,7 @@ rl_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("rate limit %s must not be NULL", name)));
+				 errmsg("%s must not be NULL", name)));
 }
 
 /* ns → ms, rounded up (so waiting that long is always enough). */
@@ -469,8 +469,8 @@ check_rate_limit(PG_FUNCTION_ARGS)
 	RlLimits	lim;
 	RlResult	res;
 
-	rl_not_null(fcinfo, 0, "scope");
-	rl_not_null(fcinfo, 1, "cost");
+	rl_not_null(fcinfo, 0, "p_scope");
+	rl_not_null(fcinfo, 1, "p_cost");
 	scope = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	cost = PG_GETARG_INT32(1);
 	rl_ensure_state();
@@ -542,10 +542,10 @@ rate_limit_take(PG_FUNCTION_ARGS)
 	}
 
 	ff_require_service_role("rate_limit_take");
-	rl_not_null(fcinfo, 0, "key");
-	rl_not_null(fcinfo, 1, "capacity");
-	rl_not_null(fcinfo, 2, "period");
-	rl_not_null(fcinfo, 3, "cost");
+	rl_not_null(fcinfo, 0, "p_key");
+	rl_not_null(fcinfo, 1, "p_capacity");
+	rl_not_null(fcinfo, 2, "p_period");
+	rl_not_null(fcinfo, 3, "p_cost");
 	rl_check_limits(PG_GETARG_INT32(1), PG_GETARG_INTERVAL_P(2), PG_GETARG_INT32(3), &lim);
 	key = PG_GETARG_TEXT_PP(0);
 	rl_take("rate_limit_take", VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), &lim, PG_GETARG_INT32(3), &res);
@@ -597,7 +597,7 @@ rate_limit_reset(PG_FUNCTION_ARGS)
 	RlTblCall	c;
 
 	ff_require_service_role("rate_limit_reset");
-	rl_not_null(fcinfo, 0, "key");
+	rl_not_null(fcinfo, 0, "p_key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (rl_shm_available())
 		PG_RETURN_BOOL(rl_shm_reset(rl_shm_hash(key, strlen(key)), now));
