@@ -75,10 +75,7 @@ PG_FUNCTION_INFO_V1(ff_metrics_selftest);
 PG_FUNCTION_INFO_V1(ff_metrics_hour);
 
 /* GUCs */
-bool		ff_track_rpcs = true;
-int			ff_metrics_flush_interval = 60;
-int			ff_maintenance_interval = 3600;
-char	   *ff_metrics_database = NULL;
+static bool ff_track_rpcs = true;
 static int	ff_metrics_max_rpcs = 256;
 static int	ff_metrics_slots = 1024;
 
@@ -262,13 +259,6 @@ metrics_shmem_startup(void)
 		mshm->free_head = 0;
 	}
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* Shared-memory mode is on in this process (preloaded and attached). */
-bool
-ff_metrics_shm_active(void)
-{
-	return mshm != NULL;
 }
 
 /* ----------------------------------------------------------------------
@@ -1200,6 +1190,18 @@ ff_metrics_pending(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * An integer setting of the maintenance worker, read by name: bgworker.c owns
+ * those settings and metrics.c does not depend on it.
+ */
+static int64
+worker_setting_int(const char *name)
+{
+	const char *v = GetConfigOption(name, true, false);
+
+	return v ? pg_strtoint32(v) : 0;
+}
+
 /* _ff_metrics_status(): jsonb detail for ff_status()'s metrics row. */
 Datum
 ff_metrics_status(PG_FUNCTION_ARGS)
@@ -1219,6 +1221,7 @@ ff_metrics_status(PG_FUNCTION_ARGS)
 					pending = 0,
 					i;
 		uint64		last_flush = pg_atomic_read_u64(&mshm->last_flush);
+		const char *dbs = GetConfigOption("feed_fusion.database", true, false);
 
 		LWLockAcquire(mshm->lock, LW_SHARED);
 		names_regular = mshm->names_regular;
@@ -1229,10 +1232,11 @@ ff_metrics_status(PG_FUNCTION_ARGS)
 				m_slots[i].dboid == MyDatabaseId)
 				pending++;
 		LWLockRelease(mshm->lock);
-		appendStringInfo(&buf, ", \"flush_interval_s\": %d, \"maintenance_interval_s\": %d, "
-						 "\"worker_databases\": ",
-						 ff_metrics_flush_interval, ff_maintenance_interval);
-		escape_json(&buf, ff_metrics_database ? ff_metrics_database : "");
+		appendStringInfo(&buf, ", \"flush_interval_s\": " INT64_FORMAT ", \"maintenance_interval_s\": " INT64_FORMAT
+						 ", \"worker_databases\": ",
+						 worker_setting_int("feed_fusion.metrics_flush_interval"),
+						 worker_setting_int("feed_fusion.maintenance_interval"));
+		escape_json(&buf, dbs ? dbs : "");
 		appendStringInfo(&buf, ", \"max_rpcs\": %d, \"rpc_names\": %d, \"overflow_names\": %d, "
 						 "\"slots\": %d, \"slots_in_use\": %d, \"pending_slots_this_db\": %d, "
 						 "\"recorded_calls\": " UINT64_FORMAT ", \"overflow_calls\": " UINT64_FORMAT
@@ -1279,28 +1283,16 @@ ff_metrics_hour(PG_FUNCTION_ARGS)
  * Init
  * ---------------------------------------------------------------------- */
 
-/* GUCs always; shared memory and the worker only when preloaded. */
+/* GUCs always; shared memory only when preloaded (the worker is bgworker.c's). */
 void
 ff_metrics_init(void)
 {
 	DefineCustomBoolVariable("feed_fusion.track_rpcs",
 							 "Record latency and errors of feed_fusion's own RPCs.",
 							 NULL, &ff_track_rpcs, true, PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("feed_fusion.metrics_flush_interval",
-							"How often the background worker flushes closed minutes of RPC metrics.",
-							NULL, &ff_metrics_flush_interval, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("feed_fusion.maintenance_interval",
-							"How often the background worker runs ff_run_maintenance() (0 = never).",
-							NULL, &ff_maintenance_interval, 3600, 0, 7 * 86400, PGC_SIGHUP, GUC_UNIT_S,
-							NULL, NULL, NULL);
 	/* PGC_POSTMASTER variables can only be defined while preloading */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	DefineCustomStringVariable("feed_fusion.database",
-							   "Database(s), comma-separated, served by the metrics/maintenance worker.",
-							   NULL, &ff_metrics_database, "postgres", PGC_POSTMASTER, 0,
-							   NULL, NULL, NULL);
 	DefineCustomIntVariable("feed_fusion.metrics_max_rpcs",
 							"Distinct RPC names kept in shared memory; more go to '_overflow'.",
 							NULL, &ff_metrics_max_rpcs, 256, 1, 100000, PGC_POSTMASTER, 0,
@@ -1319,5 +1311,4 @@ ff_metrics_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = metrics_shmem_startup;
-	ff_bgworker_register();
 }

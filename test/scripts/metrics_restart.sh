@@ -18,8 +18,8 @@ ff_cluster_start $C 1 "feed_fusion.database = 'mtest'" "feed_fusion.metrics_flus
 ff_psql $C -d postgres -c "CREATE DATABASE mtest" >/dev/null
 ff_psql $C -d mtest -c "SET client_min_messages = warning" -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null
 ff_cluster_restart $C            # the worker connects to mtest from the start
-wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'feed_fusion metrics worker' AND datname = 'mtest'" \
-  || fail "metrics worker not running in mtest"
+wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'feed_fusion maintenance worker' AND datname = 'mtest'" \
+  || fail "maintenance worker not running in mtest"
 pass "one worker, connected to feed_fusion.database"
 
 # 1. The worker flushes closed minutes by itself.
