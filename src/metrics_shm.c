@@ -3,15 +3,19 @@
  *
  * What: per-(database, rpc, minute) aggregates — calls, errors, total and max ms,
  *       dense 32-bit latency-sketch counts (sketch.c) — in a fixed table of
- *       feed_fusion.metrics_slots slots with a free list, and a name table of
- *       feed_fusion.metrics_max_rpcs regular names plus a reserve of
- *       OVERFLOW_RESERVE entries for one '_overflow' name per database, indexed by
- *       an open-addressing hash of (database oid, name); each name points at its
- *       current slot.  Once the regular names are used up, new names record under
- *       their database's '_overflow' (counted in overflow_calls); when no slot is
- *       free a call is dropped (counted) rather than blocking or failing; names idle
- *       for an hour with no slot left are evicted at the next flush (counted in
- *       evicted_names), so the cap is on concurrently active names.
+ *       feed_fusion.metrics_slots slots with a free list, and a name table: a
+ *       dynahash in shared memory keyed, as pg_stat_statements keys its entries, by
+ *       a fixed-size struct {database oid, zero-padded name} compared with memcmp.
+ *       It holds feed_fusion.metrics_max_rpcs regular names plus a reserve of
+ *       OVERFLOW_RESERVE entries for one '_overflow' name per database; each name
+ *       points at its current slot.  Once the regular names are used up, new names
+ *       record under their database's '_overflow' (counted in overflow_calls); when
+ *       no slot is free a call is dropped (counted) rather than blocking or failing;
+ *       names idle for an hour with no slot left are evicted at the next flush
+ *       (counted in evicted_names), so the cap is on concurrently active names.
+ *       Each backend keeps a small direct-mapped memo of the entries it has used
+ *       (hash -> entry pointer), so a repeated name skips building the padded key and
+ *       the dynahash probe; see "Memo" below.
  *       metrics_shm_take() hands closed minutes to metrics.c, which writes them into
  *       rpc_metrics in the same transaction; metrics_shm_pending() shows what no
  *       flush the reader can see covers yet, so rpc_metrics_hourly merges both.
@@ -30,7 +34,10 @@
  *       transaction their snapshot sees as committed, so nothing is counted twice or
  *       missed, even by an older REPEATABLE READ snapshot; FLUSHED slots are freed
  *       once the flushing xid is older than every backend's xmin.  Counters in the
- *       header are atomics.  See docs/metrics.md ("Shared-memory mode").
+ *       header are atomics.  Memo: dynahash entries never move while they exist and
+ *       are removed only by eviction, which bumps names_gen under EXCLUSIVE; a memo
+ *       filled at generation g is therefore valid while names_gen == g, checked under
+ *       the SHARED lock.  See docs/metrics.md ("Shared-memory mode").
  */
 #include "postgres.h"
 
@@ -45,6 +52,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -58,6 +66,7 @@
 #define OVERFLOW_RPC		"_overflow" /* absorbs calls of names beyond the cap */
 #define OVERFLOW_RESERVE	16		/* name entries kept for '_overflow' names */
 #define NAME_IDLE_MINUTES	60		/* unused names are evicted after this */
+#define MEMO_SIZE			1024	/* per-backend memo entries (power of two; 16 kB) */
 
 /* Slot states */
 #define SLOT_FREE		0
@@ -66,16 +75,21 @@
 #define SLOT_FLUSHED	3			/* that transaction committed; kept until no
 									 * snapshot can still see it as running */
 
-/* Name-table entry. */
+/* Name-table key: compared with memcmp, so the name is zero-padded. */
+typedef struct MetricsNameKey
+{
+	Oid			dbid;
+	char		name[FF_RPC_NAME_MAX + 1];
+} MetricsNameKey;
+
+/* Name-table entry (dynahash; entries never move while they exist). */
 typedef struct MetricsName
 {
-	Oid			dboid;			/* InvalidOid: entry unused */
-	uint32		hash;
+	MetricsNameKey key;			/* hash key: must be first */
 	int			nslots;			/* non-FREE slots referring here */
 	int			cur_slot;		/* latest ACTIVE slot, or -1 */
 	int64		last_minute;	/* last minute a call was recorded */
 	bool		overflow;		/* this is a database's '_overflow' entry */
-	char		name[FF_RPC_NAME_MAX + 1];
 } MetricsName;
 
 /* One (database, name, minute) aggregate. */
@@ -95,16 +109,16 @@ typedef struct MetricsSlot
 	uint32		counts[FF_SKETCH_NBUCKETS];
 } MetricsSlot;
 
-/* Header of the segment; the hash index, names, slots and free-list links follow it. */
+/* Header of the segment; the slots and their free-list links follow it. */
 typedef struct MetricsShared
 {
 	LWLock	   *lock;
 	int			max_names;		/* regular names allowed */
 	int			names_cap;		/* entries in the name table (regular + reserve) */
 	int			nslots;
-	int			hash_size;		/* power of two, > 2 * names_cap */
 	int			names_regular;	/* regular names in use */
 	int			names_total;	/* all names in use */
+	uint64		names_gen;		/* bumped when names are evicted (memo validity) */
 	int			free_head;		/* first free slot, -1 when full */
 	int			slots_used;
 	pg_atomic_uint64 recorded;
@@ -120,13 +134,21 @@ static int	metrics_max_rpcs = 256;
 static int	metrics_slots = 1024;
 
 static MetricsShared *mshm = NULL;
-static int *m_hash;
-static MetricsName *m_names;
+static HTAB *m_names;
 static MetricsSlot *m_slots;
 static int *m_next;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* This backend's memo of name entries, valid while mshm->names_gen == memo_gen. */
+typedef struct NameMemo
+{
+	uint32		hash;
+	MetricsName *entry;			/* NULL: empty */
+} NameMemo;
+static NameMemo memo[MEMO_SIZE];
+static uint64 memo_gen = 0;
 
 /* This backend's slots marked FLUSHING by the current transaction. */
 static int *pending_slot = NULL;
@@ -145,28 +167,22 @@ names_cap(void)
 	return metrics_max_rpcs + OVERFLOW_RESERVE;
 }
 
-/* Hash index size: next power of two above twice the name capacity. */
-static int
-hash_size_for(int cap)
-{
-	int			n = 16;
-
-	while (n <= 2 * cap)
-		n <<= 1;
-	return n;
-}
-
-/* Bytes of shared memory for the configured capacities (what ff_status() reports). */
+/* Bytes of the header, the slots and their free-list links. */
 static Size
-metrics_shmem_size(void)
+segment_size(void)
 {
 	Size		sz = MAXALIGN(sizeof(MetricsShared));
 
-	sz = add_size(sz, MAXALIGN(mul_size(hash_size_for(names_cap()), sizeof(int))));
-	sz = add_size(sz, MAXALIGN(mul_size(names_cap(), sizeof(MetricsName))));
 	sz = add_size(sz, MAXALIGN(mul_size(metrics_slots, sizeof(MetricsSlot))));
 	sz = add_size(sz, MAXALIGN(mul_size(metrics_slots, sizeof(int))));
 	return sz;
+}
+
+/* Bytes of shared memory in all (what ff_status() reports). */
+static Size
+metrics_shmem_size(void)
+{
+	return add_size(segment_size(), hash_estimate_size(names_cap(), sizeof(MetricsName)));
 }
 
 /* Hash of (database, name): the name table is shared by all databases. */
@@ -176,7 +192,19 @@ name_hash(Oid db, const char *name, int len)
 	return hash_combine(hash_bytes((const unsigned char *) name, len), (uint32) db);
 }
 
-/* shmem_request_hook: reserve the segment and our LWLock. */
+/*
+ * The name table's hash function: the same value from a zero-padded key, so the
+ * hot path can hash only the name's bytes and pass the value in.
+ */
+static uint32
+name_key_hash(const void *key, Size keysize)
+{
+	const MetricsNameKey *k = (const MetricsNameKey *) key;
+
+	return name_hash(k->dbid, k->name, strnlen(k->name, FF_RPC_NAME_MAX));
+}
+
+/* shmem_request_hook: reserve the segment, the name table and our LWLock. */
 static void
 metrics_shmem_request(void)
 {
@@ -191,21 +219,15 @@ static void
 metrics_shmem_startup(void)
 {
 	bool		found;
-	Size		off;
+	HASHCTL		info;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	mshm = ShmemInitStruct("feed_fusion metrics", metrics_shmem_size(), &found);
-	off = MAXALIGN(sizeof(MetricsShared));
-	m_hash = (int *) ((char *) mshm + off);
-	off += MAXALIGN(sizeof(int) * hash_size_for(names_cap()));
-	m_names = (MetricsName *) ((char *) mshm + off);
-	off += MAXALIGN(sizeof(MetricsName) * names_cap());
-	m_slots = (MetricsSlot *) ((char *) mshm + off);
-	off += MAXALIGN(sizeof(MetricsSlot) * (Size) metrics_slots);
-	m_next = (int *) ((char *) mshm + off);
+	mshm = ShmemInitStruct("feed_fusion metrics", segment_size(), &found);
+	m_slots = (MetricsSlot *) ((char *) mshm + MAXALIGN(sizeof(MetricsShared)));
+	m_next = (int *) ((char *) m_slots + MAXALIGN(mul_size(metrics_slots, sizeof(MetricsSlot))));
 	if (!found)
 	{
 		memset(mshm, 0, sizeof(MetricsShared));
@@ -213,18 +235,12 @@ metrics_shmem_startup(void)
 		mshm->max_names = metrics_max_rpcs;
 		mshm->names_cap = names_cap();
 		mshm->nslots = metrics_slots;
-		mshm->hash_size = hash_size_for(mshm->names_cap);
 		pg_atomic_init_u64(&mshm->recorded, 0);
 		pg_atomic_init_u64(&mshm->overflow_calls, 0);
 		pg_atomic_init_u64(&mshm->dropped_calls, 0);
 		pg_atomic_init_u64(&mshm->flushed_rows, 0);
 		pg_atomic_init_u64(&mshm->evicted_names, 0);
 		pg_atomic_init_u64(&mshm->last_flush, 0);
-		for (int i = 0; i < mshm->hash_size; i++)
-			m_hash[i] = -1;
-		memset(m_names, 0, sizeof(MetricsName) * mshm->names_cap);
-		for (int i = 0; i < mshm->names_cap; i++)
-			m_names[i].cur_slot = -1;
 		for (int i = 0; i < mshm->nslots; i++)
 		{
 			SpinLockInit(&m_slots[i].mutex);
@@ -233,6 +249,12 @@ metrics_shmem_startup(void)
 		}
 		mshm->free_head = 0;
 	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(MetricsNameKey);
+	info.entrysize = sizeof(MetricsName);
+	info.hash = name_key_hash;
+	m_names = ShmemInitHash("feed_fusion metrics names", mshm->names_cap, mshm->names_cap,
+							&info, HASH_ELEM | HASH_FUNCTION | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -268,114 +290,114 @@ metrics_shm_available(void)
  * Name table (caller holds the lock; EXCLUSIVE for changes)
  * ---------------------------------------------------------------------- */
 
-/* Entry of (db, name), or NULL. */
-static MetricsName *
-name_lookup(Oid db, const char *name, uint32 h)
+/* Fill a zero-padded key, since the table compares whole keys. */
+static inline void
+name_key(MetricsNameKey *key, Oid db, const char *name, int len)
 {
-	int			mask = mshm->hash_size - 1;
-	int			pos = h & mask;
-
-	for (;;)
-	{
-		int			ni = m_hash[pos];
-
-		if (ni < 0)
-			return NULL;
-		if (m_names[ni].hash == h && m_names[ni].dboid == db &&
-			strcmp(m_names[ni].name, name) == 0)
-			return &m_names[ni];
-		pos = (pos + 1) & mask;
-	}
+	Assert(len <= FF_RPC_NAME_MAX);
+	memset(key, 0, sizeof(MetricsNameKey));	/* fixed size: inlined stores */
+	key->dbid = db;
+	memcpy(key->name, name, len);
 }
 
-/* Put name entry ni into the hash index (the index always has free cells). */
-static void
-hash_put(int ni)
-{
-	int			mask = mshm->hash_size - 1;
-	int			pos = m_names[ni].hash & mask;
-
-	while (m_hash[pos] >= 0)
-		pos = (pos + 1) & mask;
-	m_hash[pos] = ni;
-}
-
-/* Create entry (db, name); NULL when no entry is free.  EXCLUSIVE lock held. */
+/* Create entry `key`; NULL when the table is full.  EXCLUSIVE lock held. */
 static MetricsName *
-name_create(Oid db, const char *name, uint32 h, bool overflow, int64 minute)
+name_create(const MetricsNameKey *key, uint32 h, bool overflow, int64 minute)
 {
-	int			ni;
+	MetricsName *n;
+	bool		found;
 
-	for (ni = 0; ni < mshm->names_cap; ni++)
-		if (m_names[ni].dboid == InvalidOid)
-			break;
-	if (ni >= mshm->names_cap)
+	if (mshm->names_total >= mshm->names_cap)
 		return NULL;
-	m_names[ni].dboid = db;
-	m_names[ni].hash = h;
-	m_names[ni].nslots = 0;
-	m_names[ni].cur_slot = -1;
-	m_names[ni].last_minute = minute;
-	m_names[ni].overflow = overflow;
-	strlcpy(m_names[ni].name, name, sizeof(m_names[ni].name));
-	hash_put(ni);
+	/* ENTER_NULL: returns NULL instead of raising when out of entries */
+	n = hash_search_with_hash_value(m_names, key, h, HASH_ENTER_NULL, &found);
+	if (n == NULL)
+		return NULL;
+	Assert(!found);
+	n->nslots = 0;
+	n->cur_slot = -1;
+	n->last_minute = minute;
+	n->overflow = overflow;
 	mshm->names_total++;
 	if (!overflow)
 		mshm->names_regular++;
-	return &m_names[ni];
+	return n;
 }
 
 /*
- * Entry to record (db, name) under, creating it if allowed; once the regular
- * names are used up the database's '_overflow' entry is returned instead.  EXCLUSIVE.
+ * Entry to record `key` under, creating it if allowed; once the regular names are
+ * used up the database's '_overflow' entry is returned instead.  EXCLUSIVE.
  */
 static MetricsName *
-name_find_or_create(Oid db, const char *name, uint32 h, int64 minute)
+name_find_or_create(const MetricsNameKey *key, uint32 h, int64 minute)
 {
-	MetricsName *n = name_lookup(db, name, h);
+	MetricsName *n = hash_search_with_hash_value(m_names, key, h, HASH_FIND, NULL);
+	MetricsNameKey okey;
 
 	if (n != NULL)
 		return n;
-	if (mshm->names_regular < mshm->max_names && strcmp(name, OVERFLOW_RPC) != 0)
-		return name_create(db, name, h, false, minute);
+	if (mshm->names_regular < mshm->max_names && strcmp(key->name, OVERFLOW_RPC) != 0)
+		return name_create(key, h, false, minute);
 	/* over the cap: the database's overflow bucket (from the reserve) */
 	pg_atomic_fetch_add_u64(&mshm->overflow_calls, 1);
-	h = name_hash(db, OVERFLOW_RPC, strlen(OVERFLOW_RPC));
-	n = name_lookup(db, OVERFLOW_RPC, h);
+	name_key(&okey, key->dbid, OVERFLOW_RPC, strlen(OVERFLOW_RPC));
+	h = name_key_hash(&okey, sizeof(okey));
+	n = hash_search_with_hash_value(m_names, &okey, h, HASH_FIND, NULL);
 	if (n != NULL)
 		return n;
-	return name_create(db, OVERFLOW_RPC, h, true, minute);
+	return name_create(&okey, h, true, minute);
 }
 
-/* Drop names idle for an hour with no slots, then rebuild the index.  EXCLUSIVE. */
+/* Drop names idle for an hour with no slots, freeing room for new ones.  EXCLUSIVE. */
 static void
 names_evict_idle(int64 now_minute)
 {
+	HASH_SEQ_STATUS seq;
+	MetricsName *n;
 	int			evicted = 0;
 
-	for (int ni = 0; ni < mshm->names_cap; ni++)
+	hash_seq_init(&seq, m_names);
+	while ((n = hash_seq_search(&seq)) != NULL)
 	{
-		MetricsName *n = &m_names[ni];
-
-		if (n->dboid != InvalidOid && n->nslots == 0 &&
-			n->last_minute < now_minute - NAME_IDLE_MINUTES)
-		{
-			if (!n->overflow)
-				mshm->names_regular--;
-			mshm->names_total--;
-			n->dboid = InvalidOid;
-			n->cur_slot = -1;
-			evicted++;
-		}
+		if (n->nslots != 0 || n->last_minute >= now_minute - NAME_IDLE_MINUTES)
+			continue;
+		if (!n->overflow)
+			mshm->names_regular--;
+		mshm->names_total--;
+		/* removing the element the scan is on is allowed */
+		(void) hash_search(m_names, &n->key, HASH_REMOVE, NULL);
+		evicted++;
 	}
-	if (evicted == 0)
-		return;
-	pg_atomic_fetch_add_u64(&mshm->evicted_names, evicted);
-	for (int i = 0; i < mshm->hash_size; i++)
-		m_hash[i] = -1;
-	for (int ni = 0; ni < mshm->names_cap; ni++)
-		if (m_names[ni].dboid != InvalidOid)
-			hash_put(ni);
+	if (evicted > 0)
+	{
+		mshm->names_gen++;		/* every backend's memo may point at a removed entry */
+		pg_atomic_fetch_add_u64(&mshm->evicted_names, evicted);
+	}
+}
+
+/*
+ * Entry of (db, name) or NULL, through this backend's memo (the hot path's lookup).
+ * Lock held in any mode.
+ */
+static inline MetricsName *
+name_lookup(Oid db, const char *name, int len, uint32 h)
+{
+	NameMemo   *m = &memo[h & (MEMO_SIZE - 1)];
+	MetricsNameKey key;
+
+	if (memo_gen != mshm->names_gen)
+	{
+		memset(memo, 0, sizeof(memo));
+		memo_gen = mshm->names_gen;
+	}
+	/* the stored name is zero-padded: len + 1 bytes compare the terminator too */
+	if (m->entry != NULL && m->hash == h && m->entry->key.dbid == db &&
+		memcmp(m->entry->key.name, name, len + 1) == 0)
+		return m->entry;
+	name_key(&key, db, name, len);
+	m->entry = hash_search_with_hash_value(m_names, &key, h, HASH_FIND, NULL);
+	m->hash = h;
+	return m->entry;
 }
 
 /* ----------------------------------------------------------------------
@@ -434,7 +456,7 @@ slot_find_or_create(MetricsName *n, int64 minute)
 	mshm->slots_used++;
 	m_slots[s].state = SLOT_ACTIVE;
 	m_slots[s].name = n;
-	m_slots[s].dboid = n->dboid;
+	m_slots[s].dboid = n->key.dbid;
 	m_slots[s].minute = minute;
 	m_slots[s].flush_xid = InvalidTransactionId;
 	m_slots[s].flush_pid = 0;
@@ -478,7 +500,7 @@ slot_copy(MetricsSlot *slot, MetricsRow *row, uint32 *counts)
 	row->max_ms = slot->max_ms;
 	memcpy(counts, slot->counts, sizeof(uint32) * FF_SKETCH_NBUCKETS);
 	SpinLockRelease(&slot->mutex);
-	strlcpy(row->rpc, slot->name->name, sizeof(row->rpc));
+	strlcpy(row->rpc, slot->name->key.name, sizeof(row->rpc));
 }
 
 /* ----------------------------------------------------------------------
@@ -496,11 +518,12 @@ metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok)
 	int			len = strlen(name);
 	uint32		h = name_hash(db, name, len);
 	int			bucket = ff_sketch_index(ms);
+	MetricsNameKey key;
 	MetricsName *n;
 	int			s;
 
 	LWLockAcquire(mshm->lock, LW_SHARED);
-	n = name_lookup(db, name, h);
+	n = name_lookup(db, name, len, h);
 	if (n != NULL)
 	{
 		s = n->cur_slot;
@@ -516,8 +539,9 @@ metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok)
 	}
 	LWLockRelease(mshm->lock);
 
+	name_key(&key, db, name, len);
 	LWLockAcquire(mshm->lock, LW_EXCLUSIVE);
-	n = name_find_or_create(db, name, h, minute);
+	n = name_find_or_create(&key, h, minute);
 	s = n != NULL ? slot_find_or_create(n, minute) : -1;
 	if (s >= 0)
 	{
