@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "feed_fusion.h"
+#include "bgworker.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,6 +26,7 @@ _PG_init(void)
 {
 	ff_rate_limiter_init();
 	ff_metrics_init();
+	ff_bgworker_init();
 	ff_feed_init();
 	/* settings with our prefix that no component defines are typos: warn, drop them */
 	MarkGUCPrefixReserved("feed_fusion");

@@ -1,6 +1,6 @@
 -- 50_metrics.sql — RPC latency metrics: per-(rpc, minute) aggregates with a
 -- mergeable latency sketch, partitioned daily with 30-day retention; the recorder,
--- sketch and flush are C (src/metrics.c, src/sketch.c, src/bgworker.c).
+-- sketch and flush are C (src/metrics.c, src/metrics_shm.c, src/sketch.c, src/bgworker.c).
 
 -- Start of the UTC hour of a timestamp (IMMUTABLE: indexable, unlike date_trunc).
 CREATE FUNCTION _ff_metrics_hour(p_ts timestamptz) RETURNS timestamptz
@@ -156,7 +156,7 @@ CREATE TRIGGER rpc_metrics_rollup_trunc AFTER TRUNCATE ON rpc_metrics
   FOR EACH STATEMENT EXECUTE FUNCTION _ff_metrics_rollup_trunc();
 
 -- Retention drops whole partitions (no trigger fires): forget rollup hours whose
--- minutes are gone.  Run by the metrics worker after ff_run_maintenance().
+-- minutes are gone.  Run by ff_run_maintenance() (05_partitions.sql).
 CREATE FUNCTION _ff_metrics_prune_rollup() RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE n bigint;

@@ -19,7 +19,7 @@ ff_psql $C -d postgres -c "CREATE DATABASE mtest" >/dev/null
 ff_psql $C -d mtest -c "SET client_min_messages = warning" -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null
 ff_cluster_restart $C            # the worker connects to mtest from the start
 check_true "one worker, connected to feed_fusion.database" \
-  wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'feed_fusion metrics worker' AND datname = 'mtest'"
+  wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'feed_fusion maintenance worker' AND datname = 'mtest'"
 
 # 1. The worker flushes closed minutes by itself.
 q "SELECT _ff_log_rpc_at('rs_closed', x, x % 10 <> 0, now() - interval '3 minutes') FROM generate_series(1, 200) x" >/dev/null
