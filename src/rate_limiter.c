@@ -91,10 +91,11 @@ static SPIPlanPtr plan_gc = NULL;
 static uint32 st_takes = 0;
 static BlockNumber st_gc_block = InvalidBlockNumber;	/* sweep cursor; starts at random */
 
-/* Register the GUC and (when preloaded) the shared-memory hooks. */
+/* Register the client-address settings, and (when preloaded) the store's GUC and hooks. */
 void
 ff_rate_limiter_init(void)
 {
+	ff_identity_init();			/* in every process: table mode loads us on first use */
 	rl_shm_register();
 }
 
