@@ -38,9 +38,10 @@ SET request.jwt.claims = '{not json';
 SELECT ff_current_user();
 RESET request.jwt.claims;
 
--- Rate-limit subject: user, else x-forwarded-for first hop, else cf-connecting-ip, else anon.
+-- Rate-limit subject: user, else the client address (by default the rightmost
+-- x-forwarded-for entry, the one the proxy appended), else anon.
 SELECT ff_request_subject();
-SET request.headers = '{"x-forwarded-for": " 203.0.113.7 , 10.0.0.1", "cf-connecting-ip": "198.51.100.1"}';
+SET request.headers = '{"x-forwarded-for": " 10.0.0.1 , 203.0.113.7 ", "cf-connecting-ip": "198.51.100.1"}';
 SELECT ff_request_subject();
 SET request.headers = '{"cf-connecting-ip": "198.51.100.1"}';
 SELECT ff_request_subject();

@@ -43,6 +43,8 @@ extern bool ff_acts_as_service_role(void);
 extern void ff_require_service_role(const char *fn);
 /* identity.c: rate-limit subject: user uuid text, else client address, else "anon". */
 extern char *ff_current_subject(void);
+/* identity.c: define the client-address settings (called by ff_rate_limiter_init). */
+extern void ff_identity_init(void);
 
 /* Component hooks called from _PG_init (each file owns its own). */
 extern void ff_rate_limiter_init(void);

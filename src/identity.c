@@ -6,9 +6,23 @@
  * Why:  every RPC and RLS policy asks this, often once per row, so it is C and
  *       caches the parse: the claims string is compared with the last one seen
  *       and re-parsed only when it changed.
+ * Client address: anonymous callers are limited per address, so the address must
+ *       be one the client cannot choose.  A client writes whatever X-Forwarded-For
+ *       it likes; each proxy appends the address it received the request from.  So
+ *       the address is read from the RIGHT of the header named by
+ *       feed_fusion.client_ip_header: the entry feed_fusion.trusted_proxy_hops
+ *       places left of the rightmost one (the nearest proxy's), or the leftmost
+ *       entry when the list is shorter (every entry then came from a proxy).  It
+ *       must parse as an IPv4/IPv6 address and is put in canonical form (port
+ *       dropped, IPv4-mapped IPv6 as IPv4), so one client is one subject however
+ *       the text is spelled; anything else is "no address" ('anon': one shared
+ *       bucket, never a bucket per string).  Both settings are PGC_SUSET: an app
+ *       role that could pick the header or the hop count could pick its subject.
  * Locking: none (backend-local state only).
  */
 #include "postgres.h"
+
+#include <arpa/inet.h>
 
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -22,6 +36,29 @@
 
 PG_FUNCTION_INFO_V1(ff_current_user);
 PG_FUNCTION_INFO_V1(ff_request_subject);
+
+/* feed_fusion.client_ip_header: which request header holds the client address. */
+typedef enum FfIpHeader
+{
+	FF_IP_HEADER_XFF,
+	FF_IP_HEADER_CF,
+	FF_IP_HEADER_XREALIP
+} FfIpHeader;
+
+static const struct config_enum_entry ip_header_options[] = {
+	{"x-forwarded-for", FF_IP_HEADER_XFF, false},
+	{"cf-connecting-ip", FF_IP_HEADER_CF, false},
+	{"x-real-ip", FF_IP_HEADER_XREALIP, false},
+	{NULL, 0, false}
+};
+
+/* Header names as PostgREST puts them in request.headers (lower case), by FfIpHeader. */
+static const char *const ip_header_names[] = {"x-forwarded-for", "cf-connecting-ip", "x-real-ip"};
+
+#define FF_MAX_TRUSTED_PROXY_HOPS	32
+
+static int	ff_client_ip_header = FF_IP_HEADER_XFF;
+static int	ff_trusted_proxy_hops = 0;
 
 /* Backend-local cache of the last claims seen and what they resolved to. */
 static char *cached_sub_guc = NULL;
@@ -121,44 +158,149 @@ ff_current_user(PG_FUNCTION_ARGS)
 	PG_RETURN_UUID_P(u);
 }
 
-/* First hop of an X-Forwarded-For list, trimmed; NULL when empty. */
-static char *
-first_hop(const char *xff)
+/*
+ * Settings of the client address, defined in every process that loads the library
+ * (preloaded or not: table mode loads it on first use).  PGC_SUSET, so only a
+ * superuser (postgresql.conf, ALTER SYSTEM, ALTER DATABASE/ROLE ... SET) or a role
+ * granted SET on them can change them; an app role's SET fails with 42501, and a
+ * value an app role set as a placeholder before the library was loaded is discarded
+ * (with a warning) when the setting is defined here.
+ */
+void
+ff_identity_init(void)
 {
-	const char *start = xff;
-	const char *end;
-
-	while (*start == ' ' || *start == '\t')
-		start++;
-	end = start;
-	while (*end && *end != ',')
-		end++;
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	return end > start ? pnstrdup(start, end - start) : NULL;
+	DefineCustomEnumVariable("feed_fusion.client_ip_header",
+							 "Request header that holds the client address anonymous callers are rate-limited by.",
+							 "Read as a comma-separated list from the right: see feed_fusion.trusted_proxy_hops.",
+							 &ff_client_ip_header, FF_IP_HEADER_XFF, ip_header_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("feed_fusion.trusted_proxy_hops",
+							"Trusted proxies in front of the one nearest PostgREST, whose entries are skipped.",
+							"0 takes the rightmost entry of the client address header (the one the nearest "
+							"proxy appended); k takes the entry k places left of it.",
+							&ff_trusted_proxy_hops, 0, 0, FF_MAX_TRUSTED_PROXY_HOPS,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
-/* Client address from request.headers (x-forwarded-for first hop, else cf-connecting-ip). */
+/* HTTP optional whitespace (what proxies put around list entries). */
+static inline bool
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The entry `hops` places left of the rightmost non-empty entry of a comma-separated
+ * list, trimmed; the leftmost non-empty entry when there are fewer; NULL when none.
+ * From the right because a client can prepend anything but never change what the
+ * proxies after it append.
+ */
+static char *
+pick_from_right(const char *list, int hops)
+{
+	int			end = (int) strlen(list);
+	int			found = -1;
+	int			found_len = 0;
+	int			seen = 0;
+
+	for (;;)
+	{
+		int			start = end;
+		int			s,
+					e = end;
+
+		while (start > 0 && list[start - 1] != ',')
+			start--;
+		s = start;
+		while (s < e && is_ows(list[s]))
+			s++;
+		while (e > s && is_ows(list[e - 1]))
+			e--;
+		if (e > s)
+		{
+			found = s;
+			found_len = e - s;
+			if (seen++ == hops)
+				break;
+		}
+		if (start == 0)
+			break;
+		end = start - 1;		/* the comma before this entry */
+	}
+	return found >= 0 ? pnstrdup(list + found, found_len) : NULL;
+}
+
+/* True when s is 1 to 5 decimal digits: a port, which some proxies append (and the client picks). */
+static bool
+is_port(const char *s)
+{
+	int			n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n >= 1 && n <= 5 && s[n] == '\0';
+}
+
+/*
+ * Canonical text of an address entry: "a.b.c.d", "a.b.c.d:port", "v6", "[v6]" or
+ * "[v6]:port" → inet_ntop's form without the port (a client picks its source port),
+ * IPv4-mapped IPv6 as IPv4; NULL for anything else (names, "unknown", CIDR, zones).
+ */
+static char *
+canonical_address(char *entry)
+{
+	char	   *host = entry;
+	char	   *colon;
+	struct in_addr v4;
+	struct in6_addr v6;
+	char		out[INET6_ADDRSTRLEN];
+
+	if (strlen(entry) > INET6_ADDRSTRLEN + 8)	/* "[" v6 "]:" port */
+		return NULL;
+	if (host[0] == '[')
+	{
+		char	   *close = strchr(host, ']');
+
+		if (close == NULL || (close[1] != '\0' && !(close[1] == ':' && is_port(close + 2))))
+			return NULL;
+		*close = '\0';
+		host++;
+	}
+	else if ((colon = strchr(host, ':')) != NULL && strchr(colon + 1, ':') == NULL)
+	{
+		if (!is_port(colon + 1))
+			return NULL;
+		*colon = '\0';			/* IPv4 with a port (one colon: not IPv6) */
+	}
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return pstrdup(inet_ntop(AF_INET, &v4, out, sizeof(out)));
+	if (inet_pton(AF_INET6, host, &v6) != 1)
+		return NULL;
+	if (IN6_IS_ADDR_V4MAPPED(&v6))
+		return pstrdup(inet_ntop(AF_INET, &v6.s6_addr[12], out, sizeof(out)));
+	return pstrdup(inet_ntop(AF_INET6, &v6, out, sizeof(out)));
+}
+
+/*
+ * Client address from request.headers: the configured header's entry picked from
+ * the right (pick_from_right), in canonical form; NULL when there is none or it is
+ * not an IP address.  Other headers are never consulted: a fallback would be a
+ * header the client can write.
+ */
 static char *
 client_address(void)
 {
 	const char *headers = guc_or_null("request.headers");
-	char	   *addr = NULL;
-	char	   *xff;
+	char	   *value;
+	char	   *entry;
 
 	if (headers == NULL)
 		return NULL;
-	xff = json_object_string(headers, "x-forwarded-for");
-	if (xff)
-		addr = first_hop(xff);
-	if (addr == NULL)
-	{
-		char	   *cf = json_object_string(headers, "cf-connecting-ip");
-
-		if (cf && cf[0])
-			addr = first_hop(cf);
-	}
-	return addr;
+	value = json_object_string(headers, ip_header_names[ff_client_ip_header]);
+	if (value == NULL)
+		return NULL;
+	entry = pick_from_right(value, ff_trusted_proxy_hops);
+	return entry ? canonical_address(entry) : NULL;
 }
 
 /* Rate-limit subject: "u:<uuid>", else "ip:<address>", else "anon". */

@@ -18,9 +18,13 @@
  *       subject comes from identity.c, the profile from a per-backend cache, the
  *       bucket from shared memory (no SPI, no WAL) or from one saved plan.
  * Keys: check_rate_limit uses '<profile>:<subject>' (profile after the fallback to
- *       'standard', so unknown scopes cannot mint fresh buckets); rate_limit_take
+ *       'standard', so unknown scopes cannot mint fresh buckets; the subject is a
+ *       user or a canonical IP address, so the key is short); rate_limit_take
  *       uses p_key as given; both share one namespace per database, so
  *       rate_limit_reset('standard:u:<uuid>') clears a user's standard bucket.
+ *       Keys of any length work in both modes: shared memory hashes every key, and
+ *       table mode stores a key over RL_TBL_KEY_MAX bytes as "#sha256:<hex digest>"
+ *       (rl_tbl_key), since a btree entry must stay under ~2.7 kB.
  * Cache: profiles are read once per backend into a hash table, current while
  *       ff_config_generation(rate_limit_profiles) has not moved (context.c: the
  *       config-change trigger's invalidation arrives with the commit; DDL and DROP
@@ -40,6 +44,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "storage/bufmgr.h"
@@ -70,6 +76,9 @@ PG_FUNCTION_INFO_V1(ff_rate_limiter_info);
 #define RL_GC_EVERY			64		/* table mode: sweep every N takes per backend ... */
 #define RL_GC_BLOCKS		8		/* ... this many blocks of rate_limit_counters ... */
 #define RL_GC_GRACE_NS		(INT64CONST(60) * 1000000000)	/* ... for rows full for 1 min */
+#define RL_TBL_KEY_MAX		200		/* table mode: longer keys are stored as a digest ... */
+#define RL_TBL_DIGEST_PREFIX "#sha256:"	/* ... "#sha256:<64 hex>" (as are keys with this prefix) */
+#define RL_HASH_CHUNK		(1024 * 1024)	/* bytes hashed between interrupt checks */
 
 /* A cached profile. */
 typedef struct RlProfile
@@ -91,10 +100,11 @@ static SPIPlanPtr plan_gc = NULL;
 static uint32 st_takes = 0;
 static BlockNumber st_gc_block = InvalidBlockNumber;	/* sweep cursor; starts at random */
 
-/* Register the GUC and (when preloaded) the shared-memory hooks. */
+/* Register the client-address settings, and (when preloaded) the store's GUC and hooks. */
 void
 ff_rate_limiter_init(void)
 {
+	ff_identity_init();			/* in every process: table mode loads us on first use */
 	rl_shm_register();
 }
 
@@ -416,12 +426,58 @@ rl_tbl_take_as_owner(void *arg)
 	SPI_finish();
 }
 
+/*
+ * The text rate_limit_counters stores for a key (len bytes): the key itself when it is
+ * at most RL_TBL_KEY_MAX bytes, else "#sha256:" + hex SHA-256 of the key, so a key of
+ * any length fits the primary key's btree (whose entries must stay under ~2.7 kB) and
+ * every caller (take, peek, reset) finds the same row.  A short key that itself starts
+ * with "#sha256:" is stored as its digest too, so the stored form is one-to-one (up to
+ * SHA-256 collisions): no key can land on a long key's row.
+ */
+static text *
+rl_tbl_key(const char *key, int len)
+{
+	const int	plen = sizeof(RL_TBL_DIGEST_PREFIX) - 1;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		stored[sizeof(RL_TBL_DIGEST_PREFIX) - 1 + PG_SHA256_DIGEST_LENGTH * 2];
+	pg_cryptohash_ctx *ctx;
+	int			off;
+
+	if (len <= RL_TBL_KEY_MAX && !(len >= plen && memcmp(key, RL_TBL_DIGEST_PREFIX, plen) == 0))
+		return cstring_to_text_with_len(key, len);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	if (pg_cryptohash_init(ctx) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not hash a rate limit key: %s", pg_cryptohash_error(ctx))));
+	for (off = 0; off < len; off += RL_HASH_CHUNK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (pg_cryptohash_update(ctx, (const uint8 *) key + off, Min(len - off, RL_HASH_CHUNK)) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not hash a rate limit key: %s", pg_cryptohash_error(ctx))));
+	}
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not hash a rate limit key: %s", pg_cryptohash_error(ctx))));
+	pg_cryptohash_free(ctx);
+	memcpy(stored, RL_TBL_DIGEST_PREFIX, plen);
+	hex_encode((const char *) digest, sizeof(digest), stored + plen);
+	return cstring_to_text_with_len(stored, sizeof(stored));
+}
+
 /* Table mode: one GCRA call on `key` (read-write transactions only when it takes). */
 static void
-rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, int32 cost,
+rl_tbl_take(const char *what, const char *key, int len, int64 now, const RlLimits *lim, int32 cost,
 			RlResult *res)
 {
-	RlTblCall	c = {CStringGetTextDatum(key), now, lim, cost, res};
+	RlTblCall	c = {PointerGetDatum(rl_tbl_key(key, len)), now, lim, cost, res};
 
 	if (cost > 0)
 		rl_require_writable(what);
@@ -438,7 +494,7 @@ rl_take(const char *what, const char *key, int len, const RlLimits *lim, int32 c
 	if (rl_shm_available())
 		rl_shm_take(rl_shm_hash(key, len), now, lim, cost, res);
 	else
-		rl_tbl_take(what, pnstrdup(key, len), now, lim, cost, res);
+		rl_tbl_take(what, key, len, now, lim, cost, res);
 }
 
 /* NULL argument → 22004 (never allow on bad input). */
@@ -591,21 +647,21 @@ rl_tbl_reset_as_owner(void *arg)
 Datum
 rate_limit_reset(PG_FUNCTION_ARGS)
 {
-	char	   *key;
+	text	   *key;
 	int64		now = rl_now_ns();
 	RlResult	res;
 	RlTblCall	c;
 
 	ff_require_service_role("rate_limit_reset");
 	rl_not_null(fcinfo, 0, "p_key");
-	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	key = PG_GETARG_TEXT_PP(0);
 	if (rl_shm_available())
-		PG_RETURN_BOOL(rl_shm_reset(rl_shm_hash(key, strlen(key)), now));
+		PG_RETURN_BOOL(rl_shm_reset(rl_shm_hash(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)), now));
 
 	rl_ensure_state();
 	rl_require_writable("rate_limit_reset");
 	memset(&c, 0, sizeof(c));
-	c.key = CStringGetTextDatum(key);
+	c.key = PointerGetDatum(rl_tbl_key(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
 	c.now = now;
 	c.res = &res;
 	ff_run_as_owner(rl_tbl_reset_as_owner, &c);

@@ -9,7 +9,7 @@ COMMENT ON FUNCTION ff_current_user() IS
 CREATE FUNCTION ff_request_subject() RETURNS text
   LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ff_request_subject';
 COMMENT ON FUNCTION ff_request_subject() IS
-  'Rate-limit subject: u:<uuid>, else ip:<x-forwarded-for first hop | cf-connecting-ip>, else anon';
+  'Rate-limit subject: u:<uuid>, else ip:<client address: feed_fusion.client_ip_header read from the right, feed_fusion.trusted_proxy_hops>, else anon';
 
 CREATE FUNCTION ff_rank_key(p_base_score float8, p_created_at timestamptz) RETURNS float8
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ff_rank_key';

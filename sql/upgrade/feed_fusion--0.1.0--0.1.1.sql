@@ -80,3 +80,11 @@ CREATE OR REPLACE FUNCTION _ff_status_feed() RETURNS TABLE (component text, mode
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT 'feed'::text, 'table'::text, @extschema@._ff_feed_status()
 $$;
+
+-- ==== 00_base.sql — the anonymous rate-limit subject is read from the right ====
+-- ff_request_subject() (C) now takes the client address from the header named by
+-- feed_fusion.client_ip_header, counting feed_fusion.trusted_proxy_hops entries from the
+-- right, so a client cannot choose it; only its comment changes in the catalog.
+
+COMMENT ON FUNCTION ff_request_subject() IS
+  'Rate-limit subject: u:<uuid>, else ip:<client address: feed_fusion.client_ip_header read from the right, feed_fusion.trusted_proxy_hops>, else anon';
