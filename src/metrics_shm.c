@@ -41,6 +41,8 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+
 #include "access/transam.h"
 #include "access/xact.h"
 #include "common/hashfn.h"
@@ -126,6 +128,7 @@ typedef struct MetricsShared
 	pg_atomic_uint64 dropped_calls;
 	pg_atomic_uint64 flushed_rows;
 	pg_atomic_uint64 evicted_names;
+	pg_atomic_uint64 skipped_rows;	/* rows a flush could not write (dropped) */
 	pg_atomic_uint64 last_flush;	/* TimestampTz of the last committed flush */
 } MetricsShared;
 
@@ -240,6 +243,7 @@ metrics_shmem_startup(void)
 		pg_atomic_init_u64(&mshm->dropped_calls, 0);
 		pg_atomic_init_u64(&mshm->flushed_rows, 0);
 		pg_atomic_init_u64(&mshm->evicted_names, 0);
+		pg_atomic_init_u64(&mshm->skipped_rows, 0);
 		pg_atomic_init_u64(&mshm->last_flush, 0);
 		for (int i = 0; i < mshm->nslots; i++)
 		{
@@ -477,10 +481,17 @@ static inline void
 slot_add(MetricsSlot *slot, int bucket, double ms, bool ok)
 {
 	SpinLockAcquire(&slot->mutex);
-	slot->calls++;
-	if (!ok)
-		slot->errors++;
-	slot->total_ms += ms;
+	/* saturating: a slot's sums never wrap or become infinite */
+	if (slot->calls < (uint64) PG_INT64_MAX)
+	{
+		slot->calls++;
+		if (!ok)
+			slot->errors++;
+	}
+	if (slot->total_ms + ms <= DBL_MAX)
+		slot->total_ms += ms;
+	else
+		slot->total_ms = DBL_MAX;
 	if (ms > slot->max_ms)
 		slot->max_ms = ms;
 	if (slot->counts[bucket] < PG_UINT32_MAX)
@@ -712,6 +723,13 @@ metrics_shm_take(bool include_open, int *nrows)
 	return rows;
 }
 
+/* Count rows a flush skipped: counted at once, even if that flush later rolls back. */
+void
+metrics_shm_count_skipped(int n)
+{
+	pg_atomic_fetch_add_u64(&mshm->skipped_rows, n);
+}
+
 /* ----------------------------------------------------------------------
  * Reading: pending rows and status
  * ---------------------------------------------------------------------- */
@@ -787,6 +805,7 @@ metrics_shm_status(FfStatus *st)
 	ff_status_int(st, "dropped_calls", (int64) pg_atomic_read_u64(&mshm->dropped_calls));
 	ff_status_int(st, "flushed_rows", (int64) pg_atomic_read_u64(&mshm->flushed_rows));
 	ff_status_int(st, "evicted_names", (int64) pg_atomic_read_u64(&mshm->evicted_names));
+	ff_status_int(st, "skipped_rows", (int64) pg_atomic_read_u64(&mshm->skipped_rows));
 	ff_status_int(st, "shared_memory_bytes", (int64) metrics_shmem_size());
 	ff_status_time(st, "last_flush", (TimestampTz) pg_atomic_read_u64(&mshm->last_flush));
 }

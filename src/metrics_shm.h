@@ -49,6 +49,9 @@ extern void metrics_shm_record(Oid db, const char *name, int64 minute, double ms
  */
 extern MetricsRow *metrics_shm_take(bool include_open, int *nrows);
 
+/* Count rows a flush could not write (skipped_rows in ff_status()). */
+extern void metrics_shm_count_skipped(int n);
+
 /* Call fn for each of this database's aggregates not yet covered by a flush this query can see. */
 extern void metrics_shm_pending(MetricsRowFn fn, void *arg);
 
