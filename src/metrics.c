@@ -56,6 +56,45 @@ PG_FUNCTION_INFO_V1(ff_metrics_hour);
 
 static bool ff_track_rpcs = true;
 
+/*
+ * Names reserved for the extension's own tracking (every FF_TRACKED_RPC /
+ * ff_tracked_call name) and its overflow buckets: _log_rpc refuses them (42501)
+ * so no caller can forge or pollute the extension's figures.
+ */
+static const char *const reserved_rpcs[] = {
+	"feed_fusion_home", "feed_fusion_home_for", "feed_fusion_profile",
+	"rocker_next_best_actions", "flags_for", "flag_enabled", "_ff_metrics_selftest",
+	"_overflow", "_overflow_app"
+};
+
+/* Is rpc one of reserved_rpcs? */
+static bool
+rpc_is_reserved(const char *rpc)
+{
+	for (int i = 0; i < lengthof(reserved_rpcs); i++)
+		if (strcmp(rpc, reserved_rpcs[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whose name quota a _log_rpc call draws on: service_role (or superuser) or an app
+ * role.  Cached per user id, since the check costs catalog lookups on a hot path.
+ */
+static MetricsNameClass
+caller_class(void)
+{
+	static Oid	cached_user = InvalidOid;
+	static MetricsNameClass cached_cls = FF_MX_APP;
+
+	if (GetUserId() != cached_user)
+	{
+		cached_cls = ff_acts_as_service_role() ? FF_MX_SERVICE : FF_MX_APP;
+		cached_user = GetUserId();
+	}
+	return cached_cls;
+}
+
 /* Cached INSERT plan and the schema it names. */
 static SPIPlanPtr insert_plan = NULL;
 static char insert_plan_schema[NAMEDATALEN];
@@ -343,10 +382,10 @@ log_rpc_args(FunctionCallInfo fcinfo, char *rpc, double *ms, bool *ok)
 
 /* Record one validated call at `ts`, in shared memory or as a table row. */
 static void
-log_call(const char *rpc, double ms, bool ok, TimestampTz ts)
+log_call(const char *rpc, double ms, bool ok, TimestampTz ts, MetricsNameClass cls)
 {
 	if (metrics_shm_available())
-		metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(ts), ms, ok);
+		metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(ts), ms, ok, cls);
 	else
 		table_record(rpc, ff_metrics_minute(ts), ms, ok);
 }
@@ -361,14 +400,18 @@ ff_log_rpc(PG_FUNCTION_ARGS)
 	instr_time	now;
 
 	log_rpc_args(fcinfo, rpc, &ms, &ok);
+	if (rpc_is_reserved(rpc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("rpc name \"%s\" is reserved for feed_fusion's own tracking", rpc)));
 	if (metrics_shm_available())
 	{
 		/* hot path: the cached clock pair spares a gettimeofday() */
 		INSTR_TIME_SET_CURRENT(now);
-		metrics_shm_record(MyDatabaseId, rpc, minute_at(now), ms, ok);
+		metrics_shm_record(MyDatabaseId, rpc, minute_at(now), ms, ok, caller_class());
 		PG_RETURN_VOID();
 	}
-	log_call(rpc, ms, ok, GetCurrentTimestamp());
+	log_call(rpc, ms, ok, GetCurrentTimestamp(), caller_class());
 	PG_RETURN_VOID();
 }
 
@@ -390,7 +433,9 @@ ff_log_rpc_at(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("p_at must be finite")));
 	ff_require_service_role("_ff_log_rpc_at");
-	log_call(rpc, ms, ok, PG_GETARG_TIMESTAMPTZ(3));
+	/* backfill may name the extension's own RPCs: they keep their reserve */
+	log_call(rpc, ms, ok, PG_GETARG_TIMESTAMPTZ(3),
+			 rpc_is_reserved(rpc) ? FF_MX_TRACKED : FF_MX_SERVICE);
 	PG_RETURN_VOID();
 }
 
@@ -422,7 +467,7 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 			INSTR_TIME_SUBTRACT(end, start);
 			metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(GetCurrentTimestamp()),
 							   Min(Max(INSTR_TIME_GET_MILLISEC(end), 0.0), FF_METRICS_MAX_MS),
-							   false);
+							   false, FF_MX_TRACKED);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
@@ -439,7 +484,7 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 		ms = FF_METRICS_MAX_MS; /* the bound every recorded duration obeys */
 
 	if (shm)
-		metrics_shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true);
+		metrics_shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true, FF_MX_TRACKED);
 	else
 		table_record_quiet(rpc, ms);
 	return result;
