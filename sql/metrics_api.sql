@@ -17,7 +17,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.try(text) TO PUBLIC;
 
--- Bad input: 22023 (NULL or empty name, negative or non-finite duration).
+-- Bad input: 22023 (NULL or empty name, negative, non-finite or over one hour duration).
 SELECT s AS statement, pg_temp.try(s) AS result FROM (VALUES
   ('SELECT _log_rpc(NULL, 1)'),
   ('SELECT _log_rpc('''', 1)'),
@@ -25,6 +25,8 @@ SELECT s AS statement, pg_temp.try(s) AS result FROM (VALUES
   ('SELECT _log_rpc(''api_bad'', ''NaN'')'),
   ('SELECT _log_rpc(''api_bad'', ''Infinity'')'),
   ('SELECT _log_rpc(''api_bad'', ''-Infinity'')'),
+  ('SELECT _log_rpc(''api_bad'', 1e308)'),
+  ('SELECT _log_rpc(''api_bad'', 3600000.001)'),
   ('SELECT _log_rpc(''api_bad'', NULL)'),
   ('SELECT _log_rpc(''api_bad'', 1, NULL)'),
   ('SELECT _log_rpc(repeat(''x'', 64), 1)')) v(s);

@@ -56,6 +56,45 @@ PG_FUNCTION_INFO_V1(ff_metrics_hour);
 
 static bool ff_track_rpcs = true;
 
+/*
+ * Names reserved for the extension's own tracking (every FF_TRACKED_RPC /
+ * ff_tracked_call name) and its overflow buckets: _log_rpc refuses them (42501)
+ * so no caller can forge or pollute the extension's figures.
+ */
+static const char *const reserved_rpcs[] = {
+	"feed_fusion_home", "feed_fusion_home_for", "feed_fusion_profile",
+	"rocker_next_best_actions", "flags_for", "flag_enabled", "_ff_metrics_selftest",
+	"_overflow", "_overflow_app"
+};
+
+/* Is rpc one of reserved_rpcs? */
+static bool
+rpc_is_reserved(const char *rpc)
+{
+	for (int i = 0; i < lengthof(reserved_rpcs); i++)
+		if (strcmp(rpc, reserved_rpcs[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whose name quota a _log_rpc call draws on: service_role (or superuser) or an app
+ * role.  Cached per user id, since the check costs catalog lookups on a hot path.
+ */
+static MetricsNameClass
+caller_class(void)
+{
+	static Oid	cached_user = InvalidOid;
+	static MetricsNameClass cached_cls = FF_MX_APP;
+
+	if (GetUserId() != cached_user)
+	{
+		cached_cls = ff_acts_as_service_role() ? FF_MX_SERVICE : FF_MX_APP;
+		cached_user = GetUserId();
+	}
+	return cached_cls;
+}
+
 /* Cached INSERT plan and the schema it names. */
 static SPIPlanPtr insert_plan = NULL;
 static char insert_plan_schema[NAMEDATALEN];
@@ -93,11 +132,13 @@ minute_at(instr_time mono)
  * Table writes (table mode and flush)
  * ---------------------------------------------------------------------- */
 
-/* Rows for insert_rows_as_owner(). */
+/* Rows for insert_rows_as_owner(); isolate: a flush, which must not fail on one row. */
 typedef struct InsertBatch
 {
 	const MetricsRow *rows;
 	int			nrows;
+	bool		isolate;
+	int			skipped;		/* out: rows that could not be written */
 } InsertBatch;
 
 /* The saved INSERT into rpc_metrics, prepared again when the schema changes. */
@@ -124,26 +165,20 @@ insert_plan_get(void)
 	return plan;
 }
 
-/* Body run as the extension owner: insert each row (errors propagate). */
+/* Insert rows one statement each (errors propagate): the plain write path. */
 static void
-insert_rows_as_owner(void *arg)
+insert_each(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
 {
-	const InsertBatch *b = (const InsertBatch *) arg;
-	SPIPlanPtr	plan;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = insert_plan_get();
-	for (int i = 0; i < b->nrows; i++)
+	for (int i = 0; i < nrows; i++)
 	{
-		const MetricsRow *r = &b->rows[i];
+		const MetricsRow *r = &rows[i];
 		Datum		vals[7];
 		int			rc;
 
 		vals[0] = CStringGetTextDatum(r->rpc);
 		vals[1] = TimestampTzGetDatum(r->minute * USECS_PER_MINUTE);
-		vals[2] = Int64GetDatum((int64) r->calls);
-		vals[3] = Int64GetDatum((int64) r->errors);
+		vals[2] = Int64GetDatum((int64) Min(r->calls, (uint64) PG_INT64_MAX));
+		vals[3] = Int64GetDatum((int64) Min(r->errors, (uint64) PG_INT64_MAX));
 		vals[4] = Float8GetDatum(r->total_ms);
 		vals[5] = Float8GetDatum(r->max_ms);
 		vals[6] = PointerGetDatum(r->sketch);
@@ -151,18 +186,94 @@ insert_rows_as_owner(void *arg)
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "rpc_metrics insert failed: %s", SPI_result_code_string(rc));
 	}
+}
+
+/*
+ * Insert rows in a subtransaction; on any error (a cancel excepted, which
+ * propagates) roll it back and return false, with a WARNING naming the row when
+ * a single row is tried.  A flush uses it so one bad row cannot fail it forever.
+ */
+static bool
+insert_in_subxact(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		insert_each(plan, rows, nrows);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		if (nrows == 1)
+			ereport(WARNING,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("RPC metrics row of \"%s\" for minute %s skipped: it cannot be written",
+							rows[0].rpc, timestamptz_to_str(rows[0].minute * USECS_PER_MINUTE)),
+					 errdetail("SQLSTATE %s: %s", unpack_sql_state(edata->sqlerrcode), edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Body run as the extension owner.  Table mode: insert each row, errors
+ * propagate.  Flush (isolate): the batch in one subtransaction; if it fails,
+ * each row in its own, skipping (and counting) the rows that fail.
+ */
+static void
+insert_rows_as_owner(void *arg)
+{
+	InsertBatch *b = (InsertBatch *) arg;
+	SPIPlanPtr	plan;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = insert_plan_get();
+	if (!b->isolate)
+		insert_each(plan, b->rows, b->nrows);
+	else if (!insert_in_subxact(plan, b->rows, b->nrows))
+	{
+		for (int i = 0; i < b->nrows; i++)
+			if (!insert_in_subxact(plan, &b->rows[i], 1))
+				b->skipped++;
+	}
 	SPI_finish();
 }
 
-/* Insert aggregate rows into rpc_metrics with the owner's rights, so callers need none. */
-static void
-insert_rows(const MetricsRow *rows, int nrows)
+/*
+ * Insert aggregate rows into rpc_metrics with the owner's rights, so callers need
+ * none; returns the rows skipped (only when isolate: a flush).
+ */
+static int
+insert_rows(const MetricsRow *rows, int nrows, bool isolate)
 {
 	InsertBatch b;
 
 	b.rows = rows;
 	b.nrows = nrows;
+	b.isolate = isolate;
+	b.skipped = 0;
 	ff_run_as_owner(insert_rows_as_owner, &b);
+	return b.skipped;
 }
 
 /* Table mode: one call becomes one aggregate row (errors propagate to the caller). */
@@ -178,7 +289,7 @@ table_record(const char *rpc, int64 minute, double ms, bool ok)
 	row.total_ms = ms;
 	row.max_ms = ms;
 	row.sketch = ff_sketch_single(ms);
-	insert_rows(&row, 1);
+	(void) insert_rows(&row, 1, false);
 }
 
 /*
@@ -256,10 +367,12 @@ log_rpc_args(FunctionCallInfo fcinfo, char *rpc, double *ms, bool *ok)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("duration must not be NULL")));
 	*ms = PG_GETARG_FLOAT8(1);
-	if (isnan(*ms) || isinf(*ms) || *ms < 0)
+	/* bounded, so no sum of accepted calls can overflow (NaN fails both tests) */
+	if (!(*ms >= 0 && *ms <= FF_METRICS_MAX_MS))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("duration must be a finite number of milliseconds >= 0, got %g", *ms)));
+				 errmsg("duration must be between 0 and %.0f milliseconds, got %.15g",
+						FF_METRICS_MAX_MS, *ms)));
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -269,10 +382,10 @@ log_rpc_args(FunctionCallInfo fcinfo, char *rpc, double *ms, bool *ok)
 
 /* Record one validated call at `ts`, in shared memory or as a table row. */
 static void
-log_call(const char *rpc, double ms, bool ok, TimestampTz ts)
+log_call(const char *rpc, double ms, bool ok, TimestampTz ts, MetricsNameClass cls)
 {
 	if (metrics_shm_available())
-		metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(ts), ms, ok);
+		metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(ts), ms, ok, cls);
 	else
 		table_record(rpc, ff_metrics_minute(ts), ms, ok);
 }
@@ -287,14 +400,18 @@ ff_log_rpc(PG_FUNCTION_ARGS)
 	instr_time	now;
 
 	log_rpc_args(fcinfo, rpc, &ms, &ok);
+	if (rpc_is_reserved(rpc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("rpc name \"%s\" is reserved for feed_fusion's own tracking", rpc)));
 	if (metrics_shm_available())
 	{
 		/* hot path: the cached clock pair spares a gettimeofday() */
 		INSTR_TIME_SET_CURRENT(now);
-		metrics_shm_record(MyDatabaseId, rpc, minute_at(now), ms, ok);
+		metrics_shm_record(MyDatabaseId, rpc, minute_at(now), ms, ok, caller_class());
 		PG_RETURN_VOID();
 	}
-	log_call(rpc, ms, ok, GetCurrentTimestamp());
+	log_call(rpc, ms, ok, GetCurrentTimestamp(), caller_class());
 	PG_RETURN_VOID();
 }
 
@@ -316,7 +433,9 @@ ff_log_rpc_at(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("p_at must be finite")));
 	ff_require_service_role("_ff_log_rpc_at");
-	log_call(rpc, ms, ok, PG_GETARG_TIMESTAMPTZ(3));
+	/* backfill may name the extension's own RPCs: they keep their reserve */
+	log_call(rpc, ms, ok, PG_GETARG_TIMESTAMPTZ(3),
+			 rpc_is_reserved(rpc) ? FF_MX_TRACKED : FF_MX_SERVICE);
 	PG_RETURN_VOID();
 }
 
@@ -347,7 +466,8 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 			INSTR_TIME_SET_CURRENT(end);
 			INSTR_TIME_SUBTRACT(end, start);
 			metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(GetCurrentTimestamp()),
-							   INSTR_TIME_GET_MILLISEC(end), false);
+							   Min(Max(INSTR_TIME_GET_MILLISEC(end), 0.0), FF_METRICS_MAX_MS),
+							   false, FF_MX_TRACKED);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
@@ -360,9 +480,11 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 	ms = INSTR_TIME_GET_MILLISEC(end);
 	if (ms < 0)
 		ms = 0;
+	if (ms > FF_METRICS_MAX_MS)
+		ms = FF_METRICS_MAX_MS; /* the bound every recorded duration obeys */
 
 	if (shm)
-		metrics_shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true);
+		metrics_shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true, FF_MX_TRACKED);
 	else
 		table_record_quiet(rpc, ms);
 	return result;
@@ -416,7 +538,14 @@ metrics_flush(bool include_open)
 				 errmsg("cannot flush RPC metrics in parallel mode")));
 	rows = metrics_shm_take(include_open, &n);
 	if (n > 0)
-		insert_rows(rows, n);
+	{
+		int			skipped = insert_rows(rows, n, true);
+
+		/* skipped rows' slots are released with the rest: dropped, not retried */
+		if (skipped > 0)
+			metrics_shm_count_skipped(skipped);
+		n -= skipped;
+	}
 	return n;
 }
 

@@ -6,11 +6,16 @@
  *       feed_fusion.metrics_slots slots with a free list, and a name table: a
  *       dynahash in shared memory keyed, as pg_stat_statements keys its entries, by
  *       a fixed-size struct {database oid, zero-padded name} compared with memcmp.
- *       It holds feed_fusion.metrics_max_rpcs regular names plus a reserve of
- *       OVERFLOW_RESERVE entries for one '_overflow' name per database; each name
- *       points at its current slot.  Once the regular names are used up, new names
- *       record under their database's '_overflow' (counted in overflow_calls); when
- *       no slot is free a call is dropped (counted) rather than blocking or failing;
+ *       Names are counted per database (an entry keyed {db, ""} per database, up
+ *       to feed_fusion.metrics_max_databases): service_role's names on
+ *       feed_fusion.metrics_max_rpcs, app roles' names on
+ *       feed_fusion.metrics_max_app_rpcs, the extension's own tracked names on a
+ *       reserve of TRACKED_RESERVE, plus '_overflow' and '_overflow_app'; the table
+ *       is sized for all of it, so neither an app flood nor another database can
+ *       take a name's room.  Each name points at its current slot.  Beyond its
+ *       quota a new name records under its database's '_overflow' (service) or
+ *       '_overflow_app' (app), counted in overflow_calls; when no slot (or no
+ *       database entry) is free a call is dropped (counted) rather than blocking or failing;
  *       names idle for an hour with no slot left are evicted at the next flush
  *       (counted in evicted_names), so the cap is on concurrently active names.
  *       Each backend keeps a small direct-mapped memo of the entries it has used
@@ -41,6 +46,8 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+
 #include "access/transam.h"
 #include "access/xact.h"
 #include "common/hashfn.h"
@@ -63,8 +70,11 @@
 #include "status.h"
 
 #define MX_TRANCHE			"feed_fusion_metrics"
-#define OVERFLOW_RPC		"_overflow" /* absorbs calls of names beyond the cap */
-#define OVERFLOW_RESERVE	16		/* name entries kept for '_overflow' names */
+#define OVERFLOW_RPC		"_overflow" /* absorbs service names beyond the cap */
+#define OVERFLOW_APP_RPC	"_overflow_app"	/* absorbs app names beyond theirs */
+#define TRACKED_RESERVE		16		/* per database: the extension's own names */
+#define DB_FIXED_ENTRIES	(1 + TRACKED_RESERVE + 2)	/* database entry, tracked
+														 * names, two overflow names */
 #define NAME_IDLE_MINUTES	60		/* unused names are evicted after this */
 #define MEMO_SIZE			1024	/* per-backend memo entries (power of two; 16 kB) */
 
@@ -82,6 +92,14 @@ typedef struct MetricsNameKey
 	char		name[FF_RPC_NAME_MAX + 1];
 } MetricsNameKey;
 
+/* Kinds of name-table entries */
+#define NK_DB			0		/* a database's entry: key name "", counts its names */
+#define NK_SERVICE		1		/* a name of service_role (or a superuser) */
+#define NK_APP			2		/* a name of an app role (authenticated) */
+#define NK_TRACKED		3		/* one of the extension's own tracked names */
+#define NK_OVERFLOW		4		/* '_overflow' or '_overflow_app' */
+#define NK_COUNT		5
+
 /* Name-table entry (dynahash; entries never move while they exist). */
 typedef struct MetricsName
 {
@@ -89,7 +107,9 @@ typedef struct MetricsName
 	int			nslots;			/* non-FREE slots referring here */
 	int			cur_slot;		/* latest ACTIVE slot, or -1 */
 	int64		last_minute;	/* last minute a call was recorded */
-	bool		overflow;		/* this is a database's '_overflow' entry */
+	int			kind;			/* NK_* */
+	struct MetricsName *db;		/* its database's entry (NULL for NK_DB) */
+	int			nnames[NK_COUNT];	/* NK_DB: names of each kind in the database */
 } MetricsName;
 
 /* One (database, name, minute) aggregate. */
@@ -113,11 +133,15 @@ typedef struct MetricsSlot
 typedef struct MetricsShared
 {
 	LWLock	   *lock;
-	int			max_names;		/* regular names allowed */
-	int			names_cap;		/* entries in the name table (regular + reserve) */
+	int			max_names;		/* service names allowed per database */
+	int			max_app_names;	/* app names allowed per database */
+	int			max_dbs;		/* databases with names at once */
+	int			names_cap;		/* entries in the name table */
 	int			nslots;
-	int			names_regular;	/* regular names in use */
-	int			names_total;	/* all names in use */
+	int			names_regular;	/* service, app and tracked names in use */
+	int			names_overflow; /* overflow names in use */
+	int			ndbs;			/* database entries in use */
+	int			names_total;	/* all entries in use */
 	uint64		names_gen;		/* bumped when names are evicted (memo validity) */
 	int			free_head;		/* first free slot, -1 when full */
 	int			slots_used;
@@ -126,11 +150,14 @@ typedef struct MetricsShared
 	pg_atomic_uint64 dropped_calls;
 	pg_atomic_uint64 flushed_rows;
 	pg_atomic_uint64 evicted_names;
+	pg_atomic_uint64 skipped_rows;	/* rows a flush could not write (dropped) */
 	pg_atomic_uint64 last_flush;	/* TimestampTz of the last committed flush */
 } MetricsShared;
 
 /* Capacities (PGC_POSTMASTER). */
 static int	metrics_max_rpcs = 256;
+static int	metrics_max_app_rpcs = 64;
+static int	metrics_max_databases = 8;
 static int	metrics_slots = 1024;
 
 static MetricsShared *mshm = NULL;
@@ -160,11 +187,14 @@ static bool callbacks_registered = false;
  * Shared memory
  * ---------------------------------------------------------------------- */
 
-/* Name entries: the regular names plus the '_overflow' reserve. */
+/*
+ * Name entries: per database its entry, the service and app quotas, the tracked
+ * reserve and two overflow names, so no database can use up another's room.
+ */
 static int
 names_cap(void)
 {
-	return metrics_max_rpcs + OVERFLOW_RESERVE;
+	return metrics_max_databases * (metrics_max_rpcs + metrics_max_app_rpcs + DB_FIXED_ENTRIES);
 }
 
 /* Bytes of the header, the slots and their free-list links. */
@@ -233,6 +263,8 @@ metrics_shmem_startup(void)
 		memset(mshm, 0, sizeof(MetricsShared));
 		mshm->lock = &(GetNamedLWLockTranche(MX_TRANCHE))->lock;
 		mshm->max_names = metrics_max_rpcs;
+		mshm->max_app_names = metrics_max_app_rpcs;
+		mshm->max_dbs = metrics_max_databases;
 		mshm->names_cap = names_cap();
 		mshm->nslots = metrics_slots;
 		pg_atomic_init_u64(&mshm->recorded, 0);
@@ -240,6 +272,7 @@ metrics_shmem_startup(void)
 		pg_atomic_init_u64(&mshm->dropped_calls, 0);
 		pg_atomic_init_u64(&mshm->flushed_rows, 0);
 		pg_atomic_init_u64(&mshm->evicted_names, 0);
+		pg_atomic_init_u64(&mshm->skipped_rows, 0);
 		pg_atomic_init_u64(&mshm->last_flush, 0);
 		for (int i = 0; i < mshm->nslots; i++)
 		{
@@ -266,8 +299,16 @@ metrics_shm_register(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	DefineCustomIntVariable("feed_fusion.metrics_max_rpcs",
-							"Distinct RPC names kept in shared memory; more go to '_overflow'.",
+							"Distinct RPC names of service_role per database in shared memory; more go to '_overflow'.",
 							NULL, &metrics_max_rpcs, 256, 1, 100000, PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("feed_fusion.metrics_max_app_rpcs",
+							"Distinct RPC names of app roles (authenticated) per database; more go to '_overflow_app'.",
+							NULL, &metrics_max_app_rpcs, 64, 1, 100000, PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("feed_fusion.metrics_max_databases",
+							"Databases whose RPC names shared memory holds at once; calls in more are dropped.",
+							NULL, &metrics_max_databases, 8, 1, 1000, PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("feed_fusion.metrics_slots",
 							"Per-(rpc, minute) aggregates kept in shared memory (about 4 kB each).",
@@ -300,9 +341,9 @@ name_key(MetricsNameKey *key, Oid db, const char *name, int len)
 	memcpy(key->name, name, len);
 }
 
-/* Create entry `key`; NULL when the table is full.  EXCLUSIVE lock held. */
+/* Create entry `key` of `kind` in database entry `db`; NULL when the table is full.  EXCLUSIVE. */
 static MetricsName *
-name_create(const MetricsNameKey *key, uint32 h, bool overflow, int64 minute)
+name_create(const MetricsNameKey *key, uint32 h, int kind, MetricsName *db, int64 minute)
 {
 	MetricsName *n;
 	bool		found;
@@ -317,58 +358,156 @@ name_create(const MetricsNameKey *key, uint32 h, bool overflow, int64 minute)
 	n->nslots = 0;
 	n->cur_slot = -1;
 	n->last_minute = minute;
-	n->overflow = overflow;
+	n->kind = kind;
+	n->db = db;
+	memset(n->nnames, 0, sizeof(n->nnames));
+	if (db != NULL)
+		db->nnames[kind]++;
 	mshm->names_total++;
-	if (!overflow)
+	if (kind == NK_DB)
+		mshm->ndbs++;
+	else if (kind == NK_OVERFLOW)
+		mshm->names_overflow++;
+	else
 		mshm->names_regular++;
 	return n;
 }
 
+/* Forget entry n (no slots refer to it), keeping every count right.  EXCLUSIVE. */
+static void
+name_remove(MetricsName *n)
+{
+	if (n->db != NULL)
+		n->db->nnames[n->kind]--;
+	mshm->names_total--;
+	if (n->kind == NK_DB)
+		mshm->ndbs--;
+	else if (n->kind == NK_OVERFLOW)
+		mshm->names_overflow--;
+	else
+		mshm->names_regular--;
+	(void) hash_search(m_names, &n->key, HASH_REMOVE, NULL);
+}
+
 /*
- * Entry to record `key` under, creating it if allowed; once the regular names are
- * used up the database's '_overflow' entry is returned instead.  EXCLUSIVE.
+ * Database `dbid`'s entry (key name ""; recorded names are never empty), created
+ * on its first name; NULL when metrics_max_databases databases hold names.  EXCLUSIVE.
  */
 static MetricsName *
-name_find_or_create(const MetricsNameKey *key, uint32 h, int64 minute)
+db_find_or_create(Oid dbid, int64 minute)
 {
-	MetricsName *n = hash_search_with_hash_value(m_names, key, h, HASH_FIND, NULL);
-	MetricsNameKey okey;
+	MetricsNameKey key;
+	uint32		h;
+	MetricsName *db;
 
-	if (n != NULL)
-		return n;
-	if (mshm->names_regular < mshm->max_names && strcmp(key->name, OVERFLOW_RPC) != 0)
-		return name_create(key, h, false, minute);
-	/* over the cap: the database's overflow bucket (from the reserve) */
-	pg_atomic_fetch_add_u64(&mshm->overflow_calls, 1);
-	name_key(&okey, key->dbid, OVERFLOW_RPC, strlen(OVERFLOW_RPC));
+	name_key(&key, dbid, "", 0);
+	h = name_key_hash(&key, sizeof(key));
+	db = hash_search_with_hash_value(m_names, &key, h, HASH_FIND, NULL);
+	if (db != NULL)
+		return db;
+	if (mshm->ndbs >= mshm->max_dbs)
+		return NULL;
+	return name_create(&key, h, NK_DB, NULL, minute);
+}
+
+/* Database db's overflow entry `oname`, created from its fixed room.  EXCLUSIVE. */
+static MetricsName *
+overflow_find_or_create(MetricsName *db, const char *oname, int64 minute)
+{
+	MetricsNameKey okey;
+	uint32		h;
+	MetricsName *n;
+
+	name_key(&okey, db->key.dbid, oname, strlen(oname));
 	h = name_key_hash(&okey, sizeof(okey));
 	n = hash_search_with_hash_value(m_names, &okey, h, HASH_FIND, NULL);
 	if (n != NULL)
 		return n;
-	return name_create(&okey, h, true, minute);
+	return name_create(&okey, h, NK_OVERFLOW, db, minute);
 }
 
-/* Drop names idle for an hour with no slots, freeing room for new ones.  EXCLUSIVE. */
+/*
+ * Entry to record `key` under, creating it on the quota of `cls` in its database:
+ * tracked names from their reserve (then as service names), service and app names
+ * from their own quotas, beyond which they go to '_overflow' or '_overflow_app'.
+ * An app flood therefore never takes room from service_role or the extension's
+ * own names, nor one database from another.  NULL: no room (dropped).  EXCLUSIVE.
+ */
+static MetricsName *
+name_find_or_create(const MetricsNameKey *key, uint32 h, int64 minute, MetricsNameClass cls)
+{
+	MetricsName *n = hash_search_with_hash_value(m_names, key, h, HASH_FIND, NULL);
+	MetricsName *db;
+	const char *oname;
+
+	if (n != NULL)
+		return n;
+	db = db_find_or_create(key->dbid, minute);
+	if (db == NULL)
+		return NULL;
+	if (strcmp(key->name, OVERFLOW_RPC) == 0 || strcmp(key->name, OVERFLOW_APP_RPC) == 0)
+		return overflow_find_or_create(db, key->name, minute);
+	if (cls == FF_MX_TRACKED && db->nnames[NK_TRACKED] < TRACKED_RESERVE)
+		return name_create(key, h, NK_TRACKED, db, minute);
+	if (cls == FF_MX_APP)
+	{
+		if (db->nnames[NK_APP] < mshm->max_app_names)
+			return name_create(key, h, NK_APP, db, minute);
+		oname = OVERFLOW_APP_RPC;
+	}
+	else
+	{
+		if (db->nnames[NK_SERVICE] < mshm->max_names)
+			return name_create(key, h, NK_SERVICE, db, minute);
+		oname = OVERFLOW_RPC;
+	}
+	pg_atomic_fetch_add_u64(&mshm->overflow_calls, 1);
+	return overflow_find_or_create(db, oname, minute);
+}
+
+/* Does database entry db still count names of any kind? (else it can go) */
+static bool
+db_has_names(const MetricsName *db)
+{
+	for (int k = 0; k < NK_COUNT; k++)
+		if (db->nnames[k] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * Drop names idle for an hour with no slots, freeing room for new ones, then the
+ * entries of databases left without names.  EXCLUSIVE.
+ */
 static void
 names_evict_idle(int64 now_minute)
 {
 	HASH_SEQ_STATUS seq;
 	MetricsName *n;
 	int			evicted = 0;
+	bool		dbs_freed = false;
 
 	hash_seq_init(&seq, m_names);
 	while ((n = hash_seq_search(&seq)) != NULL)
 	{
-		if (n->nslots != 0 || n->last_minute >= now_minute - NAME_IDLE_MINUTES)
+		if (n->kind == NK_DB || n->nslots != 0 || n->last_minute >= now_minute - NAME_IDLE_MINUTES)
 			continue;
-		if (!n->overflow)
-			mshm->names_regular--;
-		mshm->names_total--;
 		/* removing the element the scan is on is allowed */
-		(void) hash_search(m_names, &n->key, HASH_REMOVE, NULL);
+		name_remove(n);
 		evicted++;
 	}
 	if (evicted > 0)
+	{
+		hash_seq_init(&seq, m_names);
+		while ((n = hash_seq_search(&seq)) != NULL)
+		{
+			if (n->kind != NK_DB || db_has_names(n))
+				continue;
+			name_remove(n);
+			dbs_freed = true;
+		}
+	}
+	if (evicted > 0 || dbs_freed)
 	{
 		mshm->names_gen++;		/* every backend's memo may point at a removed entry */
 		pg_atomic_fetch_add_u64(&mshm->evicted_names, evicted);
@@ -477,10 +616,17 @@ static inline void
 slot_add(MetricsSlot *slot, int bucket, double ms, bool ok)
 {
 	SpinLockAcquire(&slot->mutex);
-	slot->calls++;
-	if (!ok)
-		slot->errors++;
-	slot->total_ms += ms;
+	/* saturating: a slot's sums never wrap or become infinite */
+	if (slot->calls < (uint64) PG_INT64_MAX)
+	{
+		slot->calls++;
+		if (!ok)
+			slot->errors++;
+	}
+	if (slot->total_ms + ms <= DBL_MAX)
+		slot->total_ms += ms;
+	else
+		slot->total_ms = DBL_MAX;
 	if (ms > slot->max_ms)
 		slot->max_ms = ms;
 	if (slot->counts[bucket] < PG_UINT32_MAX)
@@ -513,7 +659,8 @@ slot_copy(MetricsSlot *slot, MetricsRow *row, uint32 *counts)
  * case — a known name whose slot is for this minute — takes the lock SHARED.
  */
 void
-metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok)
+metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok,
+				   MetricsNameClass cls)
 {
 	int			len = strlen(name);
 	uint32		h = name_hash(db, name, len);
@@ -541,7 +688,7 @@ metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok)
 
 	name_key(&key, db, name, len);
 	LWLockAcquire(mshm->lock, LW_EXCLUSIVE);
-	n = name_find_or_create(&key, h, minute);
+	n = name_find_or_create(&key, h, minute, cls);
 	s = n != NULL ? slot_find_or_create(n, minute) : -1;
 	if (s >= 0)
 	{
@@ -712,6 +859,13 @@ metrics_shm_take(bool include_open, int *nrows)
 	return rows;
 }
 
+/* Count rows a flush skipped: counted at once, even if that flush later rolls back. */
+void
+metrics_shm_count_skipped(int n)
+{
+	pg_atomic_fetch_add_u64(&mshm->skipped_rows, n);
+}
+
 /* ----------------------------------------------------------------------
  * Reading: pending rows and status
  * ---------------------------------------------------------------------- */
@@ -763,22 +917,38 @@ void
 metrics_shm_status(FfStatus *st)
 {
 	int			names_regular,
-				names_total,
+				names_overflow,
+				ndbs,
 				slots_used,
 				pending = 0;
+	int			here[NK_COUNT] = {0};
+	MetricsNameKey key;
+	MetricsName *db;
 
 	LWLockAcquire(mshm->lock, LW_SHARED);
 	names_regular = mshm->names_regular;
-	names_total = mshm->names_total;
+	names_overflow = mshm->names_overflow;
+	ndbs = mshm->ndbs;
 	slots_used = mshm->slots_used;
+	name_key(&key, MyDatabaseId, "", 0);
+	db = hash_search(m_names, &key, HASH_FIND, NULL);
+	if (db != NULL)
+		memcpy(here, db->nnames, sizeof(here));
 	for (int i = 0; i < mshm->nslots; i++)
 		if ((m_slots[i].state == SLOT_ACTIVE || m_slots[i].state == SLOT_FLUSHING) &&
 			m_slots[i].dboid == MyDatabaseId)
 			pending++;
 	LWLockRelease(mshm->lock);
 	ff_status_int(st, "max_rpcs", mshm->max_names);
+	ff_status_int(st, "max_app_rpcs", mshm->max_app_names);
+	ff_status_int(st, "max_databases", mshm->max_dbs);
+	ff_status_int(st, "databases", ndbs);
 	ff_status_int(st, "rpc_names", names_regular);
-	ff_status_int(st, "overflow_names", names_total - names_regular);
+	ff_status_int(st, "overflow_names", names_overflow);
+	ff_status_int(st, "service_names_this_db", here[NK_SERVICE]);
+	ff_status_int(st, "app_names_this_db", here[NK_APP]);
+	ff_status_int(st, "tracked_names_this_db", here[NK_TRACKED]);
+	ff_status_int(st, "overflow_names_this_db", here[NK_OVERFLOW]);
 	ff_status_int(st, "slots", mshm->nslots);
 	ff_status_int(st, "slots_in_use", slots_used);
 	ff_status_int(st, "pending_slots_this_db", pending);
@@ -787,6 +957,7 @@ metrics_shm_status(FfStatus *st)
 	ff_status_int(st, "dropped_calls", (int64) pg_atomic_read_u64(&mshm->dropped_calls));
 	ff_status_int(st, "flushed_rows", (int64) pg_atomic_read_u64(&mshm->flushed_rows));
 	ff_status_int(st, "evicted_names", (int64) pg_atomic_read_u64(&mshm->evicted_names));
+	ff_status_int(st, "skipped_rows", (int64) pg_atomic_read_u64(&mshm->skipped_rows));
 	ff_status_int(st, "shared_memory_bytes", (int64) metrics_shmem_size());
 	ff_status_time(st, "last_flush", (TimestampTz) pg_atomic_read_u64(&mshm->last_flush));
 }

@@ -34,11 +34,24 @@ extern void metrics_shm_register(void);
 extern bool metrics_shm_available(void);
 
 /*
- * Add one call of `name` (1..FF_RPC_NAME_MAX bytes) in database `db` to its
- * aggregate for `minute`.  Never raises: a call that finds no free name or slot is
- * counted as dropped.
+ * Whose quota a new name draws on: the extension's own tracking (always gets an
+ * entry), service_role (feed_fusion.metrics_max_rpcs per database) or an app role
+ * (feed_fusion.metrics_max_app_rpcs per database, overflowing into '_overflow_app').
  */
-extern void metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok);
+typedef enum MetricsNameClass
+{
+	FF_MX_TRACKED,
+	FF_MX_SERVICE,
+	FF_MX_APP
+} MetricsNameClass;
+
+/*
+ * Add one call of `name` (1..FF_RPC_NAME_MAX bytes) in database `db` to its
+ * aggregate for `minute`; a new name draws on the quota of `cls`.  Never raises:
+ * a call that finds no free name or slot is counted as dropped.
+ */
+extern void metrics_shm_record(Oid db, const char *name, int64 minute, double ms, bool ok,
+							   MetricsNameClass cls);
 
 /*
  * Take this database's closed minutes (all of them when include_open) for a flush
@@ -48,6 +61,9 @@ extern void metrics_shm_record(Oid db, const char *name, int64 minute, double ms
  * that the transaction can write.
  */
 extern MetricsRow *metrics_shm_take(bool include_open, int *nrows);
+
+/* Count rows a flush could not write (skipped_rows in ff_status()). */
+extern void metrics_shm_count_skipped(int n);
 
 /* Call fn for each of this database's aggregates not yet covered by a flush this query can see. */
 extern void metrics_shm_pending(MetricsRowFn fn, void *arg);

@@ -193,15 +193,15 @@ ff_sketch_quantile(PG_FUNCTION_ARGS)
 				 errmsg("quantile must be between 0 and 1, got %g", q)));
 	ff_sketch_decode(b, idx, cnt, &npairs);
 	for (k = 0; k < npairs; k++)
-		n += cnt[k];
+		n = ff_sketch_add_count(n, cnt[k]);
 	if (n == 0)
 		PG_RETURN_NULL();
-	rank = (int64) ceil(q * (double) n);
+	rank = ceil(q * (double) n) >= (double) PG_INT64_MAX ? PG_INT64_MAX : (int64) ceil(q * (double) n);
 	if (rank < 1)
 		rank = 1;
 	for (k = 0; k < npairs; k++)
 	{
-		seen += cnt[k];
+		seen = ff_sketch_add_count(seen, cnt[k]);
 		if (seen >= (uint64) rank)
 			break;
 	}
@@ -221,7 +221,7 @@ ff_sketch_count(PG_FUNCTION_ARGS)
 
 	ff_sketch_decode(b, idx, cnt, &npairs);
 	for (k = 0; k < npairs; k++)
-		n += cnt[k];
+		n = ff_sketch_add_count(n, cnt[k]);
 	PG_RETURN_INT64((int64) n);
 }
 
@@ -305,7 +305,7 @@ ff_sketch_merge_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	state_cover(fcinfo, st, idx[0], idx[npairs - 1]);
 	for (k = 0; k < npairs; k++)
-		st->counts[idx[k] - st->lo] += cnt[k];
+		st->counts[idx[k] - st->lo] = ff_sketch_add_count(st->counts[idx[k] - st->lo], cnt[k]);
 	PG_RETURN_POINTER(st);
 }
 
@@ -320,13 +320,14 @@ ff_sketch_add_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	ms = PG_GETARG_FLOAT8(1);
-	if (isnan(ms) || isinf(ms) || ms < 0)
+	if (isnan(ms) || ms < 0 || ms > FF_METRICS_MAX_MS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("duration must be a finite number of milliseconds >= 0, got %g", ms)));
+				 errmsg("duration must be between 0 and %.0f milliseconds, got %.15g",
+						FF_METRICS_MAX_MS, ms)));
 	i = ff_sketch_index(ms);
 	state_cover(fcinfo, st, i, i);
-	st->counts[i - st->lo]++;
+	st->counts[i - st->lo] = ff_sketch_add_count(st->counts[i - st->lo], 1);
 	PG_RETURN_POINTER(st);
 }
 
@@ -369,7 +370,7 @@ ff_sketch_union(PG_FUNCTION_ARGS)
 		ff_sketch_decode(PG_GETARG_BYTEA_PP(arg), idx, cnt, &npairs);
 		for (k = 0; k < npairs; k++)
 		{
-			dense[idx[k]] += cnt[k];
+			dense[idx[k]] = ff_sketch_add_count(dense[idx[k]], cnt[k]);
 			lo = Min(lo, idx[k]);
 			hi = Max(hi, idx[k]);
 		}
@@ -423,12 +424,12 @@ quantiles_of(const uint64 *counts, int lo, int hi, uint64 n, ArrayType *qarr)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("quantile must be between 0 and 1")));
-		rank = (int64) ceil(q * (double) n);
+		rank = ceil(q * (double) n) >= (double) PG_INT64_MAX ? PG_INT64_MAX : (int64) ceil(q * (double) n);
 		if (rank < 1)
 			rank = 1;
 		for (i = 0; i <= hi - lo; i++)
 		{
-			seen += counts[i];
+			seen = ff_sketch_add_count(seen, counts[i]);
 			if (seen >= (uint64) rank)
 				break;
 		}
@@ -456,7 +457,7 @@ ff_sketch_quantiles_final(PG_FUNCTION_ARGS)
 	if (st->lo > st->hi || st->qs == NULL)
 		PG_RETURN_NULL();
 	for (i = 0; i <= st->hi - st->lo; i++)
-		n += st->counts[i];
+		n = ff_sketch_add_count(n, st->counts[i]);
 	if (n == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(quantiles_of(st->counts, st->lo, st->hi, n, st->qs));
@@ -481,7 +482,7 @@ ff_sketch_quantiles(PG_FUNCTION_ARGS)
 	for (k = 0; k < npairs; k++)
 	{
 		dense[idx[k] - idx[0]] = cnt[k];
-		n += cnt[k];
+		n = ff_sketch_add_count(n, cnt[k]);
 	}
 	PG_RETURN_ARRAYTYPE_P(quantiles_of(dense, idx[0], idx[npairs - 1], n, PG_GETARG_ARRAYTYPE_P(1)));
 }

@@ -11,12 +11,26 @@
  * Bucket i >= 1 holds values in (MIN * G^(i-1), MIN * G^i] and reports
  * 2 * MIN * G^i / (G + 1), which is within ALPHA of every value in it.
  * Bucket 0 holds (0, MIN] (and zero).  With 1024 buckets the exact range is
- * 1 µs … ~277 s; values above are clamped into the top bucket.
+ * 1 µs … ~277 s; values above are clamped into the top bucket.  Inputs are
+ * bounded by FF_METRICS_MAX_MS (22023 above it), and counts saturate at
+ * PG_INT64_MAX (ff_sketch_add_count), so no merge of accepted input overflows.
  */
 #define FF_SKETCH_NBUCKETS	1024
 #define FF_SKETCH_ALPHA		0.0095	/* relative accuracy (< 1 % with margin) */
 #define FF_SKETCH_MIN_MS	1e-3	/* 1 µs */
 #define FF_SKETCH_VERSION	1
+
+/* Longest duration accepted anywhere in metrics (one hour, in ms): 22023 above. */
+#define FF_METRICS_MAX_MS	3600000.0
+
+/* Saturating count addition: a sum of counts never wraps or exceeds PG_INT64_MAX. */
+static inline uint64
+ff_sketch_add_count(uint64 a, uint64 b)
+{
+	uint64		s = a + b;
+
+	return (s < a || s > (uint64) PG_INT64_MAX) ? (uint64) PG_INT64_MAX : s;
+}
 
 /* Bucket index of a duration in milliseconds (finite, >= 0). */
 extern int	ff_sketch_index(double ms);

@@ -13,8 +13,8 @@ CREATE TABLE rpc_metrics (
   bucket_start  timestamptz NOT NULL,
   calls         bigint NOT NULL DEFAULT 0 CHECK (calls >= 0),
   errors        bigint NOT NULL DEFAULT 0 CHECK (errors >= 0 AND errors <= calls),
-  total_ms      float8 NOT NULL DEFAULT 0 CHECK (total_ms >= 0),
-  max_ms        float8 NOT NULL DEFAULT 0 CHECK (max_ms >= 0),
+  total_ms      float8 NOT NULL DEFAULT 0 CHECK (total_ms >= 0 AND total_ms < 'Infinity'),
+  max_ms        float8 NOT NULL DEFAULT 0 CHECK (max_ms >= 0 AND max_ms <= 3600000),
   sketch        bytea                      -- sparse latency sketch (see docs/metrics.md)
 ) PARTITION BY RANGE (bucket_start);
 CREATE INDEX rpc_metrics_rpc_bucket_idx ON rpc_metrics (rpc, bucket_start);
@@ -87,6 +87,8 @@ COMMENT ON TABLE rpc_metrics_rollup IS
 
 -- Closed hours are read without decoding their sketch: every write below also
 -- stores quantiles = {p50, p95, p99} of the row's sketch.
+-- Sums saturate (bigint at 2^63-1, float8 at 1e308, formed in numeric), so no
+-- accumulation of rows can overflow and make a flush or the view fail.
 -- Rows added to rpc_metrics are added to their hours.
 CREATE FUNCTION _ff_metrics_rollup_ins() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -94,14 +96,18 @@ BEGIN
   INSERT INTO @extschema@.rpc_metrics_rollup AS r (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
   SELECT a.rpc, a.hour, a.calls, a.errors, a.total_ms, a.max_ms, a.sketch,
          @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
-  FROM (SELECT n.rpc, @extschema@._ff_metrics_hour(n.bucket_start) AS hour, sum(n.calls) AS calls,
-               sum(n.errors) AS errors, sum(n.total_ms) AS total_ms, max(n.max_ms) AS max_ms,
+  FROM (SELECT n.rpc, @extschema@._ff_metrics_hour(n.bucket_start) AS hour,
+               least(sum(n.calls), 9223372036854775807)::bigint AS calls,
+               least(sum(n.errors), 9223372036854775807)::bigint AS errors,
+               least(sum(n.total_ms::numeric), 1e308)::float8 AS total_ms, max(n.max_ms) AS max_ms,
                @extschema@.ff_sketch_merge(n.sketch) AS sketch
         FROM ff_new_rows n GROUP BY 1, 2) a
   ORDER BY 1, 2
   ON CONFLICT (rpc, hour) DO UPDATE
-    SET calls = r.calls + excluded.calls, errors = r.errors + excluded.errors,
-        total_ms = r.total_ms + excluded.total_ms, max_ms = greatest(r.max_ms, excluded.max_ms),
+    SET calls = least(r.calls::numeric + excluded.calls, 9223372036854775807)::bigint,
+        errors = least(r.errors::numeric + excluded.errors, 9223372036854775807)::bigint,
+        total_ms = least(r.total_ms::numeric + excluded.total_ms::numeric, 1e308)::float8,
+        max_ms = greatest(r.max_ms, excluded.max_ms),
         sketch = @extschema@.ff_sketch_union(r.sketch, excluded.sketch),
         quantiles = @extschema@.ff_sketch_quantiles(@extschema@.ff_sketch_union(r.sketch, excluded.sketch),
                                                      '{0.5,0.95,0.99}'::float8[]);
@@ -117,7 +123,9 @@ BEGIN
   WHERE r.rpc = k.rpc AND r.hour = k.hour;
   INSERT INTO @extschema@.rpc_metrics_rollup (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
   SELECT a.*, @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
-  FROM (SELECT m.rpc, k.hour, sum(m.calls) AS calls, sum(m.errors) AS errors, sum(m.total_ms) AS total_ms,
+  FROM (SELECT m.rpc, k.hour, least(sum(m.calls), 9223372036854775807)::bigint AS calls,
+               least(sum(m.errors), 9223372036854775807)::bigint AS errors,
+               least(sum(m.total_ms::numeric), 1e308)::float8 AS total_ms,
                max(m.max_ms) AS max_ms, @extschema@.ff_sketch_merge(m.sketch) AS sketch
         FROM jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
         JOIN @extschema@.rpc_metrics m
@@ -224,8 +232,9 @@ SELECT g.rpc, g.hour, g.calls, g.errors,
        (g.total_ms / nullif(g.calls, 0)::float8),
        least(g.q[1], g.max_ms), least(g.q[2], g.max_ms), least(g.q[3], g.max_ms),
        g.max_ms
-FROM (SELECT m.rpc, m.hour, sum(m.calls)::bigint AS calls, sum(m.errors)::bigint AS errors,
-             sum(m.total_ms) AS total_ms, max(m.max_ms) AS max_ms,
+FROM (SELECT m.rpc, m.hour, least(sum(m.calls), 9223372036854775807)::bigint AS calls,
+             least(sum(m.errors), 9223372036854775807)::bigint AS errors,
+             least(sum(m.total_ms::numeric), 1e308)::float8 AS total_ms, max(m.max_ms) AS max_ms,
              @extschema@.ff_sketch_merge_quantiles(m.sketch, '{0.5,0.95,0.99}'::float8[]) AS q
       FROM (SELECT r.rpc, r.hour, r.calls, r.errors, r.total_ms, r.max_ms, r.sketch
             FROM @extschema@.rpc_metrics_rollup r

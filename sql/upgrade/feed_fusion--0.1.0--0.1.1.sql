@@ -88,3 +88,86 @@ $$;
 
 COMMENT ON FUNCTION ff_request_subject() IS
   'Rate-limit subject: u:<uuid>, else ip:<client address: feed_fusion.client_ip_header read from the right, feed_fusion.trusted_proxy_hops>, else anon';
+
+-- ==== 50_metrics.sql — bounded durations, saturating sums (metrics poisoning) ====
+
+-- The rollup triggers and the view sum in numeric and saturate.
+CREATE OR REPLACE FUNCTION _ff_metrics_rollup_ins() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO @extschema@.rpc_metrics_rollup AS r (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
+  SELECT a.rpc, a.hour, a.calls, a.errors, a.total_ms, a.max_ms, a.sketch,
+         @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
+  FROM (SELECT n.rpc, @extschema@._ff_metrics_hour(n.bucket_start) AS hour,
+               least(sum(n.calls), 9223372036854775807)::bigint AS calls,
+               least(sum(n.errors), 9223372036854775807)::bigint AS errors,
+               least(sum(n.total_ms::numeric), 1e308)::float8 AS total_ms, max(n.max_ms) AS max_ms,
+               @extschema@.ff_sketch_merge(n.sketch) AS sketch
+        FROM ff_new_rows n GROUP BY 1, 2) a
+  ORDER BY 1, 2
+  ON CONFLICT (rpc, hour) DO UPDATE
+    SET calls = least(r.calls::numeric + excluded.calls, 9223372036854775807)::bigint,
+        errors = least(r.errors::numeric + excluded.errors, 9223372036854775807)::bigint,
+        total_ms = least(r.total_ms::numeric + excluded.total_ms::numeric, 1e308)::float8,
+        max_ms = greatest(r.max_ms, excluded.max_ms),
+        sketch = @extschema@.ff_sketch_union(r.sketch, excluded.sketch),
+        quantiles = @extschema@.ff_sketch_quantiles(@extschema@.ff_sketch_union(r.sketch, excluded.sketch),
+                                                     '{0.5,0.95,0.99}'::float8[]);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION _ff_metrics_rollup_recompute(p_keys jsonb) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  DELETE FROM @extschema@.rpc_metrics_rollup r
+  USING jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
+  WHERE r.rpc = k.rpc AND r.hour = k.hour;
+  INSERT INTO @extschema@.rpc_metrics_rollup (rpc, hour, calls, errors, total_ms, max_ms, sketch, quantiles)
+  SELECT a.*, @extschema@.ff_sketch_quantiles(a.sketch, '{0.5,0.95,0.99}'::float8[])
+  FROM (SELECT m.rpc, k.hour, least(sum(m.calls), 9223372036854775807)::bigint AS calls,
+               least(sum(m.errors), 9223372036854775807)::bigint AS errors,
+               least(sum(m.total_ms::numeric), 1e308)::float8 AS total_ms,
+               max(m.max_ms) AS max_ms, @extschema@.ff_sketch_merge(m.sketch) AS sketch
+        FROM jsonb_to_recordset(p_keys) AS k(rpc text, hour timestamptz)
+        JOIN @extschema@.rpc_metrics m
+          ON m.rpc = k.rpc AND m.bucket_start >= k.hour AND m.bucket_start < k.hour + interval '1 hour'
+        GROUP BY 1, 2) a;
+END $$;
+CREATE OR REPLACE VIEW rpc_metrics_hourly AS
+SELECT r.rpc, r.hour, r.calls, r.errors,
+       (r.errors::float8 / nullif(r.calls, 0)::float8) AS error_rate,
+       (r.total_ms / nullif(r.calls, 0)::float8) AS mean_ms,
+       least(r.quantiles[1], r.max_ms) AS p50_ms,
+       least(r.quantiles[2], r.max_ms) AS p95_ms,
+       least(r.quantiles[3], r.max_ms) AS p99_ms,
+       r.max_ms
+FROM @extschema@.rpc_metrics_rollup r
+WHERE r.hour < (SELECT @extschema@._ff_metrics_pending_from())
+UNION ALL
+SELECT g.rpc, g.hour, g.calls, g.errors,
+       (g.errors::float8 / nullif(g.calls, 0)::float8),
+       (g.total_ms / nullif(g.calls, 0)::float8),
+       least(g.q[1], g.max_ms), least(g.q[2], g.max_ms), least(g.q[3], g.max_ms),
+       g.max_ms
+FROM (SELECT m.rpc, m.hour, least(sum(m.calls), 9223372036854775807)::bigint AS calls,
+             least(sum(m.errors), 9223372036854775807)::bigint AS errors,
+             least(sum(m.total_ms::numeric), 1e308)::float8 AS total_ms, max(m.max_ms) AS max_ms,
+             @extschema@.ff_sketch_merge_quantiles(m.sketch, '{0.5,0.95,0.99}'::float8[]) AS q
+      FROM (SELECT r.rpc, r.hour, r.calls, r.errors, r.total_ms, r.max_ms, r.sketch
+            FROM @extschema@.rpc_metrics_rollup r
+            WHERE r.hour >= (SELECT @extschema@._ff_metrics_pending_from())
+            UNION ALL
+            SELECT p.rpc, @extschema@._ff_metrics_hour(p.bucket_start), p.calls, p.errors,
+                   p.total_ms, p.max_ms, p.sketch
+            FROM @extschema@._ff_metrics_pending() p
+            WHERE @extschema@._ff_metrics_hour(p.bucket_start) >= (SELECT @extschema@._ff_metrics_pending_from())) m
+      GROUP BY m.rpc, m.hour) g;
+
+-- Rows are bounded like new input (max_ms <= 1 hour, total_ms finite): clamp what an
+-- older release let in (the update trigger recomputes their hours), then check.
+UPDATE rpc_metrics SET max_ms = least(max_ms, 3600000),
+                       total_ms = CASE WHEN total_ms < 'Infinity' THEN total_ms ELSE 1e308 END
+WHERE NOT (max_ms <= 3600000 AND total_ms < 'Infinity');
+ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_total_ms_check,
+  ADD CONSTRAINT rpc_metrics_total_ms_check CHECK (total_ms >= 0 AND total_ms < 'Infinity');
+ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_max_ms_check,
+  ADD CONSTRAINT rpc_metrics_max_ms_check CHECK (max_ms >= 0 AND max_ms <= 3600000);
