@@ -629,11 +629,17 @@ start_workers(TimestampTz now, TimestampTz next_wake)
 		SpinLockRelease(&lshm->mutex);
 		if (pid != 0)
 			continue;
-		if (paused_until > ld->next_start)
-			ld->next_start = paused_until;
-		if (ld->next_start > now || starting >= MAX_STARTING)
+		/* due later, paused for DDL, or too many settling: look again when it may be time */
+		if (ld->next_start > now || paused_until > now || starting >= MAX_STARTING)
 		{
-			next_wake = Min(next_wake, Max(ld->next_start, TimestampTzPlusMilliseconds(now, 1000)));
+			TimestampTz due = Max(ld->next_start, now);
+			TimestampTz soon = TimestampTzPlusMilliseconds(now, 1000);
+
+			if (paused_until > now) /* the pause shrinks once the command is done */
+				due = Max(due, Min(paused_until, soon));
+			if (starting >= MAX_STARTING)	/* a settling worker also sets our latch */
+				due = Max(due, soon);
+			next_wake = Min(next_wake, due);
 			continue;
 		}
 		if (start_worker(ld))
