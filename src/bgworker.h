@@ -1,16 +1,18 @@
 /*
- * bgworker.h — the maintenance worker (bgworker.c): flushes RPC metrics and runs
- * partition maintenance; owns its settings.
+ * bgworker.h — the launcher and the per-database maintenance workers (bgworker.c):
+ * they flush RPC metrics and run partition maintenance in every database that has
+ * feed_fusion; owns their settings.
  */
 #ifndef FF_BGWORKER_H
 #define FF_BGWORKER_H
 
 #include "postgres.h"
 
-/* _PG_init: the worker's settings, and the workers themselves when preloading. */
+/* _PG_init: the settings, and when preloading the launcher, its shared table and DDL hook. */
 extern void ff_bgworker_init(void);
 
-/* Entry point named in the BackgroundWorker registration. */
+/* Entry points named in the BackgroundWorker registrations. */
+extern PGDLLEXPORT void ff_launcher_main(Datum arg);
 extern PGDLLEXPORT void ff_maintenance_worker_main(Datum arg);
 
 #endif							/* FF_BGWORKER_H */

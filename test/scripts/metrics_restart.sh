@@ -17,8 +17,8 @@ ff_cluster_start $C 1 "feed_fusion.database = 'mtest'" "feed_fusion.metrics_flus
   "feed_fusion.maintenance_interval = 2" "feed_fusion.metrics_max_rpcs = 8" "feed_fusion.metrics_slots = 64"
 ff_psql $C -d postgres -c "CREATE DATABASE mtest" >/dev/null
 ff_psql $C -d mtest -c "SET client_min_messages = warning" -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null
-ff_cluster_restart $C            # the worker connects to mtest from the start
-check_true "one worker, connected to feed_fusion.database" \
+ff_cluster_restart $C            # the launcher starts the mtest worker at once
+check_true "one worker, for the database the allow-list feed_fusion.database names" \
   wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'feed_fusion maintenance worker' AND datname = 'mtest'"
 
 # 1. The worker flushes closed minutes by itself.
