@@ -3,24 +3,13 @@
  *
  * What: per-(database, rpc, minute) aggregates — calls, errors, total and max ms,
  *       dense 32-bit latency-sketch counts (sketch.c) — in a fixed table of
- *       feed_fusion.metrics_slots slots with a free list, and a name table: a
- *       dynahash in shared memory keyed, as pg_stat_statements keys its entries, by
- *       a fixed-size struct {database oid, zero-padded name} compared with memcmp.
- *       Names are counted per database (an entry keyed {db, ""} per database, up
- *       to feed_fusion.metrics_max_databases): service_role's names on
- *       feed_fusion.metrics_max_rpcs, app roles' names on
- *       feed_fusion.metrics_max_app_rpcs, the extension's own tracked names on a
- *       reserve of TRACKED_RESERVE, plus '_overflow' and '_overflow_app'; the table
- *       is sized for all of it, so neither an app flood nor another database can
- *       take a name's room.  Each name points at its current slot.  Beyond its
- *       quota a new name records under its database's '_overflow' (service) or
- *       '_overflow_app' (app), counted in overflow_calls; when no slot (or no
- *       database entry) is free a call is dropped (counted) rather than blocking or failing;
- *       names idle for an hour with no slot left are evicted at the next flush
- *       (counted in evicted_names), so the cap is on concurrently active names.
- *       Each backend keeps a small direct-mapped memo of the entries it has used
- *       (hash -> entry pointer), so a repeated name skips building the padded key and
- *       the dynahash probe; see "Memo" below.
+ *       feed_fusion.metrics_slots slots with a free list; recording; the flush
+ *       protocol and its transaction callbacks; the shared-memory hooks and settings.
+ *       The name table the slots hang off (a dynahash keyed {db, name} with
+ *       per-database quotas, overflow names, idle eviction and the per-backend memo)
+ *       is metrics_names.c; the two share metrics_shm_int.h.  Each name points at its
+ *       current slot; when no slot (or no database entry) is free a call is dropped
+ *       (counted) rather than blocking or failing.
  *       metrics_shm_take() hands closed minutes to metrics.c, which writes them into
  *       rpc_metrics in the same transaction; metrics_shm_pending() shows what no
  *       flush the reader can see covers yet, so rpc_metrics_hourly merges both.
@@ -39,10 +28,9 @@
  *       transaction their snapshot sees as committed, so nothing is counted twice or
  *       missed, even by an older REPEATABLE READ snapshot; FLUSHED slots are freed
  *       once the flushing xid is older than every backend's xmin.  Counters in the
- *       header are atomics.  Memo: dynahash entries never move while they exist and
- *       are removed only by eviction, which bumps names_gen under EXCLUSIVE; a memo
- *       filled at generation g is therefore valid while names_gen == g, checked under
- *       the SHARED lock.  See docs/metrics.md ("Shared-memory mode").
+ *       header are atomics.  The memo's validity rule (names_gen, bumped by eviction
+ *       under EXCLUSIVE, checked under SHARED) is in metrics_names.c.  See
+ *       docs/metrics.md ("Shared-memory mode").
  */
 #include "postgres.h"
 
@@ -66,93 +54,11 @@
 
 #include "metrics.h"
 #include "metrics_shm.h"
+#include "metrics_shm_int.h"
 #include "sketch.h"
 #include "status.h"
 
 #define MX_TRANCHE			"feed_fusion_metrics"
-#define OVERFLOW_RPC		"_overflow" /* absorbs service names beyond the cap */
-#define OVERFLOW_APP_RPC	"_overflow_app"	/* absorbs app names beyond theirs */
-#define TRACKED_RESERVE		16		/* per database: the extension's own names */
-#define DB_FIXED_ENTRIES	(1 + TRACKED_RESERVE + 2)	/* database entry, tracked
-														 * names, two overflow names */
-#define NAME_IDLE_MINUTES	60		/* unused names are evicted after this */
-#define MEMO_SIZE			1024	/* per-backend memo entries (power of two; 16 kB) */
-
-/* Slot states */
-#define SLOT_FREE		0
-#define SLOT_ACTIVE		1
-#define SLOT_FLUSHING	2			/* rows written by a transaction not yet ended */
-#define SLOT_FLUSHED	3			/* that transaction committed; kept until no
-									 * snapshot can still see it as running */
-
-/* Name-table key: compared with memcmp, so the name is zero-padded. */
-typedef struct MetricsNameKey
-{
-	Oid			dbid;
-	char		name[FF_RPC_NAME_MAX + 1];
-} MetricsNameKey;
-
-/* Kinds of name-table entries */
-#define NK_DB			0		/* a database's entry: key name "", counts its names */
-#define NK_SERVICE		1		/* a name of service_role (or a superuser) */
-#define NK_APP			2		/* a name of an app role (authenticated) */
-#define NK_TRACKED		3		/* one of the extension's own tracked names */
-#define NK_OVERFLOW		4		/* '_overflow' or '_overflow_app' */
-#define NK_COUNT		5
-
-/* Name-table entry (dynahash; entries never move while they exist). */
-typedef struct MetricsName
-{
-	MetricsNameKey key;			/* hash key: must be first */
-	int			nslots;			/* non-FREE slots referring here */
-	int			cur_slot;		/* latest ACTIVE slot, or -1 */
-	int64		last_minute;	/* last minute a call was recorded */
-	int			kind;			/* NK_* */
-	struct MetricsName *db;		/* its database's entry (NULL for NK_DB) */
-	int			nnames[NK_COUNT];	/* NK_DB: names of each kind in the database */
-} MetricsName;
-
-/* One (database, name, minute) aggregate. */
-typedef struct MetricsSlot
-{
-	slock_t		mutex;			/* guards the counters below the header */
-	int			state;
-	MetricsName *name;			/* its name entry (kept while nslots > 0) */
-	Oid			dboid;
-	int64		minute;			/* minutes since the PostgreSQL epoch (UTC) */
-	TransactionId flush_xid;	/* top-level xid of the flushing transaction */
-	int			flush_pid;
-	uint64		calls;
-	uint64		errors;
-	double		total_ms;
-	double		max_ms;
-	uint32		counts[FF_SKETCH_NBUCKETS];
-} MetricsSlot;
-
-/* Header of the segment; the slots and their free-list links follow it. */
-typedef struct MetricsShared
-{
-	LWLock	   *lock;
-	int			max_names;		/* service names allowed per database */
-	int			max_app_names;	/* app names allowed per database */
-	int			max_dbs;		/* databases with names at once */
-	int			names_cap;		/* entries in the name table */
-	int			nslots;
-	int			names_regular;	/* service, app and tracked names in use */
-	int			names_overflow; /* overflow names in use */
-	int			ndbs;			/* database entries in use */
-	int			names_total;	/* all entries in use */
-	uint64		names_gen;		/* bumped when names are evicted (memo validity) */
-	int			free_head;		/* first free slot, -1 when full */
-	int			slots_used;
-	pg_atomic_uint64 recorded;
-	pg_atomic_uint64 overflow_calls;
-	pg_atomic_uint64 dropped_calls;
-	pg_atomic_uint64 flushed_rows;
-	pg_atomic_uint64 evicted_names;
-	pg_atomic_uint64 skipped_rows;	/* rows a flush could not write (dropped) */
-	pg_atomic_uint64 last_flush;	/* TimestampTz of the last committed flush */
-} MetricsShared;
 
 /* Capacities (PGC_POSTMASTER). */
 static int	metrics_max_rpcs = 256;
@@ -160,22 +66,14 @@ static int	metrics_max_app_rpcs = 64;
 static int	metrics_max_databases = 8;
 static int	metrics_slots = 1024;
 
-static MetricsShared *mshm = NULL;
-static HTAB *m_names;
-static MetricsSlot *m_slots;
-static int *m_next;
+/* The segment and the name table, shared with metrics_names.c (metrics_shm_int.h). */
+MetricsShared *mshm = NULL;
+HTAB	   *m_names;
+MetricsSlot *m_slots;
+int		   *m_next;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-/* This backend's memo of name entries, valid while mshm->names_gen == memo_gen. */
-typedef struct NameMemo
-{
-	uint32		hash;
-	MetricsName *entry;			/* NULL: empty */
-} NameMemo;
-static NameMemo memo[MEMO_SIZE];
-static uint64 memo_gen = 0;
 
 /* This backend's slots marked FLUSHING by the current transaction. */
 static int *pending_slot = NULL;
@@ -213,25 +111,6 @@ static Size
 metrics_shmem_size(void)
 {
 	return add_size(segment_size(), hash_estimate_size(names_cap(), sizeof(MetricsName)));
-}
-
-/* Hash of (database, name): the name table is shared by all databases. */
-static inline uint32
-name_hash(Oid db, const char *name, int len)
-{
-	return hash_combine(hash_bytes((const unsigned char *) name, len), (uint32) db);
-}
-
-/*
- * The name table's hash function: the same value from a zero-padded key, so the
- * hot path can hash only the name's bytes and pass the value in.
- */
-static uint32
-name_key_hash(const void *key, Size keysize)
-{
-	const MetricsNameKey *k = (const MetricsNameKey *) key;
-
-	return name_hash(k->dbid, k->name, strnlen(k->name, FF_RPC_NAME_MAX));
 }
 
 /* shmem_request_hook: reserve the segment, the name table and our LWLock. */
@@ -325,218 +204,6 @@ bool
 metrics_shm_available(void)
 {
 	return mshm != NULL;
-}
-
-/* ----------------------------------------------------------------------
- * Name table (caller holds the lock; EXCLUSIVE for changes)
- * ---------------------------------------------------------------------- */
-
-/* Fill a zero-padded key, since the table compares whole keys. */
-static inline void
-name_key(MetricsNameKey *key, Oid db, const char *name, int len)
-{
-	Assert(len <= FF_RPC_NAME_MAX);
-	memset(key, 0, sizeof(MetricsNameKey));	/* fixed size: inlined stores */
-	key->dbid = db;
-	memcpy(key->name, name, len);
-}
-
-/* Create entry `key` of `kind` in database entry `db`; NULL when the table is full.  EXCLUSIVE. */
-static MetricsName *
-name_create(const MetricsNameKey *key, uint32 h, int kind, MetricsName *db, int64 minute)
-{
-	MetricsName *n;
-	bool		found;
-
-	if (mshm->names_total >= mshm->names_cap)
-		return NULL;
-	/* ENTER_NULL: returns NULL instead of raising when out of entries */
-	n = hash_search_with_hash_value(m_names, key, h, HASH_ENTER_NULL, &found);
-	if (n == NULL)
-		return NULL;
-	Assert(!found);
-	n->nslots = 0;
-	n->cur_slot = -1;
-	n->last_minute = minute;
-	n->kind = kind;
-	n->db = db;
-	memset(n->nnames, 0, sizeof(n->nnames));
-	if (db != NULL)
-		db->nnames[kind]++;
-	mshm->names_total++;
-	if (kind == NK_DB)
-		mshm->ndbs++;
-	else if (kind == NK_OVERFLOW)
-		mshm->names_overflow++;
-	else
-		mshm->names_regular++;
-	return n;
-}
-
-/* Forget entry n (no slots refer to it), keeping every count right.  EXCLUSIVE. */
-static void
-name_remove(MetricsName *n)
-{
-	if (n->db != NULL)
-		n->db->nnames[n->kind]--;
-	mshm->names_total--;
-	if (n->kind == NK_DB)
-		mshm->ndbs--;
-	else if (n->kind == NK_OVERFLOW)
-		mshm->names_overflow--;
-	else
-		mshm->names_regular--;
-	(void) hash_search(m_names, &n->key, HASH_REMOVE, NULL);
-}
-
-/*
- * Database `dbid`'s entry (key name ""; recorded names are never empty), created
- * on its first name; NULL when metrics_max_databases databases hold names.  EXCLUSIVE.
- */
-static MetricsName *
-db_find_or_create(Oid dbid, int64 minute)
-{
-	MetricsNameKey key;
-	uint32		h;
-	MetricsName *db;
-
-	name_key(&key, dbid, "", 0);
-	h = name_key_hash(&key, sizeof(key));
-	db = hash_search_with_hash_value(m_names, &key, h, HASH_FIND, NULL);
-	if (db != NULL)
-		return db;
-	if (mshm->ndbs >= mshm->max_dbs)
-		return NULL;
-	return name_create(&key, h, NK_DB, NULL, minute);
-}
-
-/* Database db's overflow entry `oname`, created from its fixed room.  EXCLUSIVE. */
-static MetricsName *
-overflow_find_or_create(MetricsName *db, const char *oname, int64 minute)
-{
-	MetricsNameKey okey;
-	uint32		h;
-	MetricsName *n;
-
-	name_key(&okey, db->key.dbid, oname, strlen(oname));
-	h = name_key_hash(&okey, sizeof(okey));
-	n = hash_search_with_hash_value(m_names, &okey, h, HASH_FIND, NULL);
-	if (n != NULL)
-		return n;
-	return name_create(&okey, h, NK_OVERFLOW, db, minute);
-}
-
-/*
- * Entry to record `key` under, creating it on the quota of `cls` in its database:
- * tracked names from their reserve (then as service names), service and app names
- * from their own quotas, beyond which they go to '_overflow' or '_overflow_app'.
- * An app flood therefore never takes room from service_role or the extension's
- * own names, nor one database from another.  NULL: no room (dropped).  EXCLUSIVE.
- */
-static MetricsName *
-name_find_or_create(const MetricsNameKey *key, uint32 h, int64 minute, MetricsNameClass cls)
-{
-	MetricsName *n = hash_search_with_hash_value(m_names, key, h, HASH_FIND, NULL);
-	MetricsName *db;
-	const char *oname;
-
-	if (n != NULL)
-		return n;
-	db = db_find_or_create(key->dbid, minute);
-	if (db == NULL)
-		return NULL;
-	if (strcmp(key->name, OVERFLOW_RPC) == 0 || strcmp(key->name, OVERFLOW_APP_RPC) == 0)
-		return overflow_find_or_create(db, key->name, minute);
-	if (cls == FF_MX_TRACKED && db->nnames[NK_TRACKED] < TRACKED_RESERVE)
-		return name_create(key, h, NK_TRACKED, db, minute);
-	if (cls == FF_MX_APP)
-	{
-		if (db->nnames[NK_APP] < mshm->max_app_names)
-			return name_create(key, h, NK_APP, db, minute);
-		oname = OVERFLOW_APP_RPC;
-	}
-	else
-	{
-		if (db->nnames[NK_SERVICE] < mshm->max_names)
-			return name_create(key, h, NK_SERVICE, db, minute);
-		oname = OVERFLOW_RPC;
-	}
-	pg_atomic_fetch_add_u64(&mshm->overflow_calls, 1);
-	return overflow_find_or_create(db, oname, minute);
-}
-
-/* Does database entry db still count names of any kind? (else it can go) */
-static bool
-db_has_names(const MetricsName *db)
-{
-	for (int k = 0; k < NK_COUNT; k++)
-		if (db->nnames[k] != 0)
-			return true;
-	return false;
-}
-
-/*
- * Drop names idle for an hour with no slots, freeing room for new ones, then the
- * entries of databases left without names.  EXCLUSIVE.
- */
-static void
-names_evict_idle(int64 now_minute)
-{
-	HASH_SEQ_STATUS seq;
-	MetricsName *n;
-	int			evicted = 0;
-	bool		dbs_freed = false;
-
-	hash_seq_init(&seq, m_names);
-	while ((n = hash_seq_search(&seq)) != NULL)
-	{
-		if (n->kind == NK_DB || n->nslots != 0 || n->last_minute >= now_minute - NAME_IDLE_MINUTES)
-			continue;
-		/* removing the element the scan is on is allowed */
-		name_remove(n);
-		evicted++;
-	}
-	if (evicted > 0)
-	{
-		hash_seq_init(&seq, m_names);
-		while ((n = hash_seq_search(&seq)) != NULL)
-		{
-			if (n->kind != NK_DB || db_has_names(n))
-				continue;
-			name_remove(n);
-			dbs_freed = true;
-		}
-	}
-	if (evicted > 0 || dbs_freed)
-	{
-		mshm->names_gen++;		/* every backend's memo may point at a removed entry */
-		pg_atomic_fetch_add_u64(&mshm->evicted_names, evicted);
-	}
-}
-
-/*
- * Entry of (db, name) or NULL, through this backend's memo (the hot path's lookup).
- * Lock held in any mode.
- */
-static inline MetricsName *
-name_lookup(Oid db, const char *name, int len, uint32 h)
-{
-	NameMemo   *m = &memo[h & (MEMO_SIZE - 1)];
-	MetricsNameKey key;
-
-	if (memo_gen != mshm->names_gen)
-	{
-		memset(memo, 0, sizeof(memo));
-		memo_gen = mshm->names_gen;
-	}
-	/* the stored name is zero-padded: len + 1 bytes compare the terminator too */
-	if (m->entry != NULL && m->hash == h && m->entry->key.dbid == db &&
-		memcmp(m->entry->key.name, name, len + 1) == 0)
-		return m->entry;
-	name_key(&key, db, name, len);
-	m->entry = hash_search_with_hash_value(m_names, &key, h, HASH_FIND, NULL);
-	m->hash = h;
-	return m->entry;
 }
 
 /* ----------------------------------------------------------------------
