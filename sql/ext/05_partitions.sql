@@ -185,6 +185,10 @@ BEGIN
     n := n + 1;
   END LOOP;
   DELETE FROM @extschema@._ff_restore_pending;
+  -- Every partition of the dump exists by now, created with the target database's
+  -- default privileges (pg_dump restores its own ALTER DEFAULT PRIVILEGES last, but a
+  -- Supabase database already has them): take those away as maintenance does.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
   IF EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '_ff_restore_indexes_trg') THEN
     ALTER EXTENSION feed_fusion DROP EVENT TRIGGER _ff_restore_indexes_trg;
     DROP EVENT TRIGGER _ff_restore_indexes_trg;

@@ -81,16 +81,17 @@ CREATE OR REPLACE FUNCTION _ff_status_feed() RETURNS TABLE (component text, mode
   SELECT 'feed'::text, 'table'::text, @extschema@._ff_feed_status()
 $$;
 
--- ==== 00_base.sql, 05_partitions.sql, 90_grants.sql and each component's registry rows —
--- ==== privileges are exactly the registry ====
+-- ==== 00_base.sql, 05_partitions.sql, 90_grants.sql and each component's registry
+-- ==== rows — privileges are exactly the registry ====
 -- Supabase runs ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES,
 -- FUNCTIONS, SEQUENCES TO anon, authenticated, service_role: installed there, every
 -- object of ours started with ALL for the app roles (TRUNCATE and TRIGGER, which RLS
 -- does not govern, included).  ff_apply_grants() now first takes away from PUBLIC and
 -- the app roles whatever the registry does not list (on member relations, partitions,
--- sequences and functions), and ff_run_maintenance() does so on the partitions
--- pg_partman makes.  The registry lists the functions app roles run indirectly (RLS
--- helpers, ranking, ff_status()'s rows, the view's) and no longer grants TRUNCATE.
+-- sequences and functions); ff_run_maintenance() does so on the partitions pg_partman
+-- makes, _ff_restore_indexes() on those a restore makes.  The registry lists the
+-- functions app roles run indirectly (RLS helpers, ranking, ff_status()'s rows, the
+-- view's) and no longer grants TRUNCATE.
 
 CREATE FUNCTION _ff_unregistered_privileges(p_partitions_only boolean DEFAULT false)
   RETURNS TABLE (kind text, object text, grantee text)
@@ -246,6 +247,29 @@ BEGIN
   -- the hourly metrics rollup follows rpc_metrics' retention (defined in 50_metrics.sql)
   PERFORM @extschema@._ff_metrics_prune_rollup();
   PERFORM set_config('search_path', p_caller_path, false);
+END $$;
+
+CREATE OR REPLACE FUNCTION _ff_restore_indexes() RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r record;
+  n int := 0;
+BEGIN
+  LOCK TABLE @extschema@._ff_restore_pending IN EXCLUSIVE MODE;
+  FOR r IN SELECT * FROM @extschema@._ff_restore_pending ORDER BY relname, ord LOOP
+    EXECUTE r.ddl;
+    n := n + 1;
+  END LOOP;
+  DELETE FROM @extschema@._ff_restore_pending;
+  -- Every partition of the dump exists by now, created with the target database's
+  -- default privileges (pg_dump restores its own ALTER DEFAULT PRIVILEGES last, but a
+  -- Supabase database already has them): take those away as maintenance does.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
+  IF EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '_ff_restore_indexes_trg') THEN
+    ALTER EXTENSION feed_fusion DROP EVENT TRIGGER _ff_restore_indexes_trg;
+    DROP EVENT TRIGGER _ff_restore_indexes_trg;
+  END IF;
+  RETURN n;
 END $$;
 
 UPDATE _ff_grants SET privileges = 'SELECT, INSERT, UPDATE, DELETE'
