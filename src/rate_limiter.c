@@ -426,6 +426,7 @@ rl_tbl_take(const char *what, const char *key, int64 now, const RlLimits *lim, i
 	if (cost > 0)
 		rl_require_writable(what);
 	rl_ensure_state();
+	ff_check_own_triggers(ff_extension_relid(FF_REL_RATE_LIMIT_COUNTERS));
 	ff_run_as_owner(rl_tbl_take_as_owner, &c);
 }
 
@@ -608,6 +609,7 @@ rate_limit_reset(PG_FUNCTION_ARGS)
 	c.key = CStringGetTextDatum(key);
 	c.now = now;
 	c.res = &res;
+	ff_check_own_triggers(ff_extension_relid(FF_REL_RATE_LIMIT_COUNTERS));
 	ff_run_as_owner(rl_tbl_reset_as_owner, &c);
 	PG_RETURN_BOOL(res.allowed);
 }
