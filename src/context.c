@@ -66,9 +66,11 @@
 #define FF_OWNER_SEC_CONTEXT \
 	(SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS)
 
-static const char *const rel_names[FF_REL_COUNT] = {
-	"feature_flags", "rate_limit_profiles", "rate_limit_counters", "feed_lanes"
+static const char *const rel_names[] = {
+	"feature_flags", "rate_limit_profiles", "rate_limit_counters", "feed_lanes",
+	"rpc_metrics", "rpc_metrics_rollup"
 };
+StaticAssertDecl(lengthof(rel_names) == FF_REL_COUNT, "rel_names must name every FfRel");
 
 static bool callbacks_registered = false;
 static bool ext_valid = false;	/* ext_installed/ext below are current */
@@ -77,7 +79,7 @@ static FfExtension ext;
 static char ext_schema[NAMEDATALEN];
 static Oid	rel_oid[FF_REL_COUNT];	/* last oid resolved (matched by invalidations) */
 static bool rel_valid[FF_REL_COUNT];
-static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1};
+static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1, 1, 1};
 
 /*
  * Relations found free of foreign triggers (ff_check_own_triggers), with the oids
