@@ -26,10 +26,10 @@ typedef enum FfRel
 /* The installed extension: valid until the next invalidation (copy what you keep). */
 typedef struct FfExtension
 {
-	Oid			oid;			/* pg_extension row: what its members depend on */
 	Oid			nsp;			/* schema the extension lives in */
 	Oid			owner;			/* extension owner: internal work runs with its rights */
 	const char *schema;			/* schema name (backend-lifetime memory) */
+	Oid			oid;			/* pg_extension row: what its members depend on */
 } FfExtension;
 
 /* The extension, or NULL when it is not installed in this database. */
