@@ -54,6 +54,9 @@ endif
 # .build-asserts holds the ASSERTS setting of the last build; rewritten only when it changes.
 $(shell echo 'ASSERTS=$(FF_ASSERTS)' | cmp -s - .build-asserts 2>/dev/null || echo 'ASSERTS=$(FF_ASSERTS)' > .build-asserts)
 $(OBJS): .build-asserts
+# PGXS tracks no header dependencies: rebuild every object when a header changes (a
+# struct that gained a field would otherwise be read at the old offsets by stale objects).
+$(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	@{ echo '-- Generated from sql/ext/*.sql by make: do not edit.'; \

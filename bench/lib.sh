@@ -116,5 +116,5 @@ ff_bench_compare() {
   done
 }
 
-# ff_bench_uid N: uuid of generated user N (same as bench.uid(N) / tests.uid(N)).
+# ff_bench_uid N: uuid of generated user N (same as tests.uid(N)).
 ff_bench_uid() { printf '00000000-0000-4000-8000-%012x\n' "$1"; }

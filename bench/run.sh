@@ -8,7 +8,8 @@
 #   FF_BENCH_HOST_SHM, FF_BENCH_HOST_TBL  socket directories (port 5432, user postgres)
 #   FF_BENCH_DB=ff_bench                  scale $FF_BENCH_SCALE (50 = benchmark preset, 1 in smoke)
 #   FF_BENCH_DB_SMALL=ff_bench_small      the same generator at a tenth of that scale
-#   FF_BENCH_USERS, FF_BENCH_SCALE        from bench.meta;  FF_PGBIN, FF_BENCH_SMOKE, FF_BENCH_LIB
+#   FF_BENCH_USERS, FF_BENCH_SCALE        users (person entities) and scale of ff_bench;
+#   FF_PGBIN, FF_BENCH_SMOKE, FF_BENCH_LIB
 # The loaded data directory is cached in $FF_STAGE/bench_cache/s<scale> (keyed by scale,
 # seed, generator and install script) and copied into both clusters, so every run starts
 # from the same pristine rows and only the first run at a scale pays the load.
@@ -39,7 +40,8 @@ KEY="$( { echo "scale=$SCALE seed=$SEED small=$SMALL_SCALE"; "$FF_PG_CONFIG" --v
 
 # Load both databases into a scratch cluster and keep its stopped data directory.
 load_cache() {
-  local c=bench_load db sc t
+  local c=bench_load db sc t asof secs=0
+  asof="$(date -u +%Y-%m-%d) 00:00:00+00"
   ff_log "loading the data set (scale $SCALE and $SMALL_SCALE) into a fresh cluster"
   ff_cluster_start "$c" 0 "shared_buffers = 1GB" "maintenance_work_mem = 1GB" "max_wal_size = 8GB" \
     "checkpoint_timeout = 30min" "jit = off" || { tail -20 "$FF_STAGE/$c/server.log"; return 1; }
@@ -50,9 +52,10 @@ load_cache() {
     ff_psql "$c" -d "$db" -c "SET client_min_messages = warning" \
       -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null || return 1
     t=$SECONDS
-    FF_SEED="$SEED" FF_PGBIN="$FF_PGBIN" bash "$FF_ROOT/bench/gen/load.sh" \
+    FF_SEED="$SEED" FF_ASOF="$asof" FF_PGBIN="$FF_PGBIN" bash "$FF_ROOT/bench/gen/load.sh" \
       -h "$FF_STAGE/$c" -p 5432 -U postgres -d "$db" "$sc" || return 1
     echo "  $db: scale $sc loaded in $((SECONDS - t)) s (wall clock)"
+    [ "$db" = ff_bench ] && secs=$((SECONDS - t))
   done
   ff_psql "$c" -d postgres -c "CHECKPOINT" >/dev/null
   ff_cluster_stop "$c" || return 1
@@ -66,6 +69,8 @@ load_cache() {
   fi
   rm -rf "$CACHE"; mkdir -p "$(dirname "$CACHE")"
   mv "$FF_STAGE/$c/data" "$CACHE" && echo "$KEY" > "$CACHE.key"
+  # What the generator leaves in the database is rows only: the as-of and load time here.
+  printf 'asof=%s\nload_seconds=%s\n' "${asof%% *}" "$secs" > "$CACHE.meta"
   rm -rf "${FF_STAGE:?}/$c"
 }
 
@@ -87,6 +92,7 @@ bench_cluster() {
 }
 
 if [ "${FF_BENCH_RELOAD:-0}" = 1 ] || [ ! -d "$CACHE" ] || [ "$(cat "$CACHE.key" 2>/dev/null)" != "$KEY" ] \
+   || [ ! -f "$CACHE.meta" ] \
    || [ -n "$(find "$CACHE.key" -mtime +7 2>/dev/null)" ]; then
   load_cache || { echo "loading the data set failed"; exit 1; }
 else
@@ -101,8 +107,9 @@ if [ "${FF_BENCH_KEEP:-0}" != 1 ]; then trap 'ff_cluster_stop bench_shm; ff_clus
 export FF_PGBIN FF_STAGE FF_BENCH_DB=ff_bench FF_BENCH_DB_SMALL=ff_bench_small
 export FF_BENCH_HOST_SHM="$FF_STAGE/bench_shm" FF_BENCH_HOST_TBL="$FF_STAGE/bench_tbl"
 export FF_BENCH_LIB="$FF_ROOT/bench/lib.sh" FF_BENCH_SCALE="$SCALE"
-FF_BENCH_USERS="$(ff_bench_psql "$FF_BENCH_HOST_SHM" -At -c "SELECT users FROM bench.meta")"
+FF_BENCH_USERS="$(ff_bench_psql "$FF_BENCH_HOST_SHM" -At -c "SELECT count(*) FROM entities WHERE kind = 'person'")"
 export FF_BENCH_USERS
+ASOF="$(sed -n 's/^asof=//p' "$CACHE.meta")"; LOAD_SECONDS="$(sed -n 's/^load_seconds=//p' "$CACHE.meta")"
 
 # What we measure on.
 echo
@@ -110,13 +117,12 @@ echo "# feed_fusion benchmarks $(date -u +'%Y-%m-%d %H:%M UTC')$([ "$FF_BENCH_SM
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server:  $("$FF_PGBIN/postgres" --version), ${BENCH_CONF[*]}"
 ff_bench_psql "$FF_BENCH_HOST_SHM" -At -F' ' -c "
-  SELECT 'data:    ff_bench scale ' || scale || ' (seed ' || seed || ', as-of ' || to_char(asof, 'YYYY-MM-DD') || '): '
-         || users || ' users, ' || entities || ' entities, '
-         || (SELECT count(*) FROM follows) || ' follows, ' || posts || ' posts, '
-         || listings || ' listings, ' || events || ' events, '
+  SELECT 'data:    ff_bench scale $SCALE (seed $SEED, as-of $ASOF): '
+         || $FF_BENCH_USERS || ' users, ' || (SELECT count(*) FROM entities) || ' entities, '
+         || (SELECT count(*) FROM follows) || ' follows, ' || (SELECT count(*) FROM posts) || ' posts, '
+         || (SELECT count(*) FROM listings) || ' listings, ' || (SELECT count(*) FROM events) || ' events, '
          || (SELECT count(*) FROM feed_hides) || ' hides, '
-         || (SELECT count(*) FROM shopping_cart_items) || ' cart rows; generator ' || load_seconds || ' s'
-  FROM bench.meta"
+         || (SELECT count(*) FROM shopping_cart_items) || ' cart rows; generator $LOAD_SECONDS s'"
 echo
 
 OUT="$FF_STAGE/bench_out"; rm -rf "$OUT"; mkdir -p "$OUT"

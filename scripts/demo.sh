@@ -30,7 +30,9 @@ ff_log "starting a throwaway cluster in ./tmp/demo (socket only, preloaded)"
 ff_cluster_start demo 1
 ff_psql demo -d postgres -f "$FF_ROOT/test/setup_roles.sql" >/dev/null
 ff_psql demo -d postgres -c "CREATE DATABASE demo" >/dev/null
-ff_psql demo -d demo -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null 2>&1
+# pg_partman into a schema of its own first (docs/operations.md), then feed_fusion.
+ff_psql demo -d demo -c "SET client_min_messages = warning" -c "CREATE SCHEMA partman" \
+  -c "CREATE EXTENSION pg_partman SCHEMA partman" -c "CREATE EXTENSION feed_fusion" >/dev/null
 if [ -f "$FF_ROOT/bench/gen/load.sh" ]; then
   ff_log "loading scale-1 sample data"
   # shellcheck disable=SC2086

@@ -23,22 +23,39 @@
  *       index expressions use: no temp objects, no deferred code of the caller's runs
  *       with our rights) and SECURITY_NOFORCE_RLS (as RI checks: our fixed, filtered
  *       queries are not subject to FORCE ROW LEVEL SECURITY meant for clients).
+ * Foreign triggers: a trigger on a table we write as the owner would run its function
+ *       with the owner's rights (the owner is a superuser, typically), so owner-context
+ *       writes first call ff_check_own_triggers(): every non-internal trigger on the
+ *       table and its partitions must call a function that is a member of feed_fusion,
+ *       else SQLSTATE 55000.  The answer is cached per relation with the oids it covered
+ *       (the relation and its partitions); a relcache invalidation of any of them
+ *       (CREATE/DROP/ALTER TRIGGER, ATTACH/DETACH PARTITION, DDL) or of everything
+ *       forgets it.  App roles cannot create triggers on our tables (no TRIGGER
+ *       privilege, see 00_base.sql); this is the second line, for privilege slips.
  * Locking: AccessShareLock on pg_extension during a lookup; all state is per backend.
+ *       ff_check_own_triggers takes RowExclusiveLock on the relation (the lock its write
+ *       takes anyway) before it looks, and AccessShareLock on partitions it scans.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -49,9 +66,11 @@
 #define FF_OWNER_SEC_CONTEXT \
 	(SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS)
 
-static const char *const rel_names[FF_REL_COUNT] = {
-	"feature_flags", "rate_limit_profiles", "rate_limit_counters", "feed_lanes"
+static const char *const rel_names[] = {
+	"feature_flags", "rate_limit_profiles", "rate_limit_counters", "feed_lanes",
+	"rpc_metrics", "rpc_metrics_rollup"
 };
+StaticAssertDecl(lengthof(rel_names) == FF_REL_COUNT, "rel_names must name every FfRel");
 
 static bool callbacks_registered = false;
 static bool ext_valid = false;	/* ext_installed/ext below are current */
@@ -60,18 +79,62 @@ static FfExtension ext;
 static char ext_schema[NAMEDATALEN];
 static Oid	rel_oid[FF_REL_COUNT];	/* last oid resolved (matched by invalidations) */
 static bool rel_valid[FF_REL_COUNT];
-static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1};
+static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1, 1, 1};
+
+/*
+ * Relations found free of foreign triggers (ff_check_own_triggers), with the oids
+ * that answer covers: the relation and its partitions.  A few slots: the callers
+ * write rate_limit_counters, rpc_metrics and rpc_metrics_rollup.
+ */
+#define FF_TRIGGER_SLOTS 8
+typedef struct FfTriggerCheck
+{
+	Oid			relid;			/* InvalidOid: free slot */
+	Oid			ext;			/* extension oid the answer was given for */
+	bool		valid;
+	int			ncovered;
+	Oid		   *covered;		/* TopMemoryContext */
+} FfTriggerCheck;
+
+static FfTriggerCheck trigger_checks[FF_TRIGGER_SLOTS];
+static int	trigger_next_slot = 0;	/* round-robin replacement */
+static uint64 relcache_events = 0;	/* relcache callbacks seen (any relation) */
+
+/* Forget every cached trigger check. */
+static void
+forget_trigger_checks(void)
+{
+	for (int i = 0; i < FF_TRIGGER_SLOTS; i++)
+		trigger_checks[i].valid = false;
+}
 
 /* Relcache callback: one of our relations (or every relation) may have changed. */
 static void
 context_relcache_cb(Datum arg, Oid relid)
 {
+	relcache_events++;
 	for (int r = 0; r < FF_REL_COUNT; r++)
 		if (relid == InvalidOid || relid == rel_oid[r])
 		{
 			rel_valid[r] = false;
 			rel_gen[r]++;
 		}
+	for (int i = 0; i < FF_TRIGGER_SLOTS; i++)
+	{
+		FfTriggerCheck *c = &trigger_checks[i];
+
+		if (!c->valid)
+			continue;
+		if (relid == InvalidOid)
+			c->valid = false;
+		else
+			for (int k = 0; k < c->ncovered; k++)
+				if (c->covered[k] == relid)
+				{
+					c->valid = false;
+					break;
+				}
+	}
 }
 
 /* Syscache callback (pg_proc, pg_namespace): the extension may be gone or moved. */
@@ -95,7 +158,7 @@ register_callbacks(void)
 
 /* Namespace and owner of the installed feed_fusion (one index scan); false if absent. */
 static bool
-extension_row(Oid *nsp, Oid *owner)
+extension_row(Oid *oid, Oid *nsp, Oid *owner)
 {
 	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -110,6 +173,7 @@ extension_row(Oid *nsp, Oid *owner)
 	found = HeapTupleIsValid(tup);
 	if (found)
 	{
+		*oid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
 		*nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
 		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	}
@@ -127,28 +191,31 @@ forget_relations(void)
 		rel_valid[r] = false;
 		rel_gen[r]++;
 	}
+	forget_trigger_checks();
 }
 
 /* Re-read the extension row after an invalidation. */
 static void
 refresh_extension(void)
 {
-	Oid			nsp = InvalidOid,
+	Oid			oid = InvalidOid,
+				nsp = InvalidOid,
 				owner = InvalidOid;
 	bool		installed;
 	char	   *name = NULL;
 
 	register_callbacks();
-	installed = extension_row(&nsp, &owner);
+	installed = extension_row(&oid, &nsp, &owner);
 	if (installed)
 	{
 		name = get_namespace_name(nsp);
 		if (name == NULL)
 			elog(ERROR, "schema %u of extension feed_fusion not found", nsp);
 	}
-	if (installed != ext_installed || nsp != ext.nsp)
+	if (installed != ext_installed || nsp != ext.nsp || oid != ext.oid)
 		forget_relations();
 	ext_installed = installed;
+	ext.oid = oid;
 	ext.nsp = nsp;
 	ext.owner = owner;
 	strlcpy(ext_schema, name ? name : "", sizeof(ext_schema));
@@ -236,6 +303,104 @@ ff_run_as_owner(FfOwnerFn fn, void *arg)
 		SetUserIdAndSecContext(save_uid, save_sec);
 	}
 	PG_END_TRY();
+}
+
+/* The cached check of relid, or NULL. */
+static FfTriggerCheck *
+trigger_check_slot(Oid relid)
+{
+	for (int i = 0; i < FF_TRIGGER_SLOTS; i++)
+		if (trigger_checks[i].relid == relid)
+			return &trigger_checks[i];
+	return NULL;
+}
+
+/* Remember that relid and the relations in `rels` carry only our triggers. */
+static void
+trigger_check_remember(Oid relid, Oid ext_oid, List *rels)
+{
+	FfTriggerCheck *c = trigger_check_slot(relid);
+	ListCell   *lc;
+	int			k = 0;
+
+	if (c == NULL)
+	{
+		c = &trigger_checks[trigger_next_slot];
+		trigger_next_slot = (trigger_next_slot + 1) % FF_TRIGGER_SLOTS;
+	}
+	c->valid = false;
+	if (c->covered != NULL)
+		pfree(c->covered);
+	c->covered = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * list_length(rels));
+	foreach(lc, rels)
+		c->covered[k++] = lfirst_oid(lc);
+	c->ncovered = k;
+	c->relid = relid;
+	c->ext = ext_oid;
+	c->valid = true;
+}
+
+/* SQLSTATE 55000 for a trigger we did not create on a relation we write as the owner. */
+static void
+foreign_trigger_error(Relation rel, const Trigger *trig)
+{
+	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													 RelationGetRelationName(rel));
+	char	   *fname = format_procedure(trig->tgfoid);
+	char	   *tgname = pstrdup(trig->tgname);
+
+	table_close(rel, NoLock);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table %s has trigger \"%s\" that feed_fusion did not create", relname, tgname),
+			 errdetail("feed_fusion writes this table with the extension owner's rights and does not "
+					   "run other triggers (function %s) with them.", fname),
+			 errhint("Drop the trigger: DROP TRIGGER %s ON %s;", quote_identifier(tgname), relname)));
+}
+
+/* See context.h. */
+void
+ff_check_own_triggers(Oid relid)
+{
+	const FfExtension *e = ff_extension();
+	Oid			ext_oid = e->oid;
+	FfTriggerCheck *c;
+	uint64		events;
+	List	   *rels;
+	ListCell   *lc;
+
+	/*
+	 * The write's own lock, first: it delivers the invalidations of triggers created
+	 * so far (so the cache below is current) and keeps new ones off until we commit.
+	 */
+	LockRelationOid(relid, RowExclusiveLock);
+	c = trigger_check_slot(relid);
+	if (c != NULL && c->valid && c->ext == ext_oid)
+		return;
+
+	events = relcache_events;
+	rels = find_all_inheritors(relid, AccessShareLock, NULL);	/* relid first */
+	foreach(lc, rels)
+	{
+		Relation	rel = try_table_open(lfirst_oid(lc), NoLock);
+
+		if (rel == NULL)
+			continue;			/* a partition dropped meanwhile */
+		if (rel->trigdesc != NULL)
+			for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+			{
+				const Trigger *trig = &rel->trigdesc->triggers[i];
+
+				if (!trig->tgisinternal &&
+					getExtensionOfObject(ProcedureRelationId, trig->tgfoid) != ext_oid)
+					foreign_trigger_error(rel, trig);
+			}
+		table_close(rel, NoLock);
+	}
+	/* Cache the answer unless an invalidation arrived while we looked. */
+	if (events == relcache_events)
+		trigger_check_remember(relid, ext_oid, rels);
+	list_free(rels);
 }
 
 PG_FUNCTION_INFO_V1(ff_config_changed);

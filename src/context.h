@@ -2,8 +2,9 @@
  * context.h — the installed extension as this backend sees it (context.c).
  *
  * Every component asks here for the extension's schema, owner and relations, runs
- * owner-privileged work through ff_run_as_owner(), and learns of committed configuration changes through
- * ff_config_generation().  One lookup, one invalidation path, one flag set.
+ * owner-privileged work through ff_run_as_owner() (writes: after ff_check_own_triggers()),
+ * and learns of committed configuration changes through ff_config_generation().  One
+ * lookup, one invalidation path, one flag set.
  */
 #ifndef FF_CONTEXT_H
 #define FF_CONTEXT_H
@@ -17,6 +18,8 @@ typedef enum FfRel
 	FF_REL_RATE_LIMIT_PROFILES,
 	FF_REL_RATE_LIMIT_COUNTERS,
 	FF_REL_FEED_LANES,
+	FF_REL_RPC_METRICS,			/* written as the owner: see ff_check_own_triggers */
+	FF_REL_RPC_METRICS_ROLLUP,	/* written by rpc_metrics' SECURITY DEFINER triggers */
 	FF_REL_COUNT
 } FfRel;
 
@@ -26,6 +29,7 @@ typedef struct FfExtension
 	Oid			nsp;			/* schema the extension lives in */
 	Oid			owner;			/* extension owner: internal work runs with its rights */
 	const char *schema;			/* schema name (backend-lifetime memory) */
+	Oid			oid;			/* pg_extension row: what its members depend on */
 } FfExtension;
 
 /* The extension, or NULL when it is not installed in this database. */
@@ -56,5 +60,17 @@ extern char *ff_qualified(const char *name);
  */
 typedef void (*FfOwnerFn) (void *arg);
 extern void ff_run_as_owner(FfOwnerFn fn, void *arg);
+
+/*
+ * Call right before writing relation `relid` (or through it, one of its partitions)
+ * as the owner: SQLSTATE 55000 when it or a partition carries a trigger (other than
+ * an internal one, e.g. a foreign-key check) whose function is not a member of
+ * feed_fusion, because such a trigger would run its code with the owner's rights.
+ * Takes the RowExclusiveLock the write takes anyway, so no trigger can be added to
+ * `relid` between the check and the write; the answer is cached per relation until a
+ * relcache invalidation of the relation or a partition (CREATE/DROP/ALTER TRIGGER,
+ * ATTACH/DETACH PARTITION send one).
+ */
+extern void ff_check_own_triggers(Oid relid);
 
 #endif							/* FF_CONTEXT_H */

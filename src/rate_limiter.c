@@ -482,6 +482,7 @@ rl_tbl_take(const char *what, const char *key, int len, int64 now, const RlLimit
 	if (cost > 0)
 		rl_require_writable(what);
 	rl_ensure_state();
+	ff_check_own_triggers(ff_extension_relid(FF_REL_RATE_LIMIT_COUNTERS));
 	ff_run_as_owner(rl_tbl_take_as_owner, &c);
 }
 
@@ -664,6 +665,7 @@ rate_limit_reset(PG_FUNCTION_ARGS)
 	c.key = PointerGetDatum(rl_tbl_key(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)));
 	c.now = now;
 	c.res = &res;
+	ff_check_own_triggers(ff_extension_relid(FF_REL_RATE_LIMIT_COUNTERS));
 	ff_run_as_owner(rl_tbl_reset_as_owner, &c);
 	PG_RETURN_BOOL(res.allowed);
 }

@@ -54,6 +54,82 @@ CREATE TABLE _ff_grants (
   PRIMARY KEY (object_kind, object_name, role_name, privileges)
 );
 
+-- The objects whose privileges the registry governs, and what PUBLIC and the app roles
+-- hold on them beyond it.  Objects: the extension's member relations (tables, views,
+-- sequences), the partitions of its partitioned tables at any depth (those
+-- _ff_partition made at install and those pg_partman makes later, which are not
+-- members), sequences any of them own, and its member functions and aggregates.  The
+-- acl is the catalog's, or the built-in default when NULL (PUBLIC may execute a
+-- function).  One row per object and grantee (PUBLIC, anon, authenticated,
+-- service_role) that holds a privilege the registry does not list for it, or any
+-- privilege WITH GRANT OPTION; partitions are listed for nothing.  p_partitions_only:
+-- partitions and their sequences only.
+CREATE FUNCTION _ff_unregistered_privileges(p_partitions_only boolean DEFAULT false)
+  RETURNS TABLE (kind text, object text, grantee text)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  WITH RECURSIVE member AS (
+    SELECT d.classid, d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+    WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'feed_fusion' AND d.deptype = 'e'),
+  tree AS (
+    SELECT m.objid AS oid, false AS part FROM member m WHERE m.classid = 'pg_class'::regclass
+    UNION
+    SELECT i.inhrelid, true FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid),
+  rel AS (
+    SELECT t.oid, t.part FROM tree t
+    UNION
+    SELECT d.objid, t.part FROM pg_depend d JOIN tree t ON d.refobjid = t.oid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i') AND (SELECT c.relkind FROM pg_class c WHERE c.oid = d.objid) = 'S'),
+  obj AS (
+    SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, c.oid, r.part,
+           c.oid::regclass::text AS object,
+           coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) AS acl
+    FROM rel r JOIN pg_class c ON c.oid = r.oid
+    WHERE r.part OR NOT p_partitions_only
+    UNION ALL
+    SELECT 'FUNCTION', p.oid, false, p.oid::regprocedure::text, coalesce(p.proacl, acldefault('f'::"char", p.proowner))
+    FROM member m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
+    WHERE NOT p_partitions_only),
+  wanted AS (
+    SELECT CASE g.object_kind
+             WHEN 'FUNCTION' THEN to_regprocedure(format('%I.%s', '@extschema@', g.object_name))::oid
+             ELSE to_regclass(format('%I.%I', '@extschema@', g.object_name))::oid END AS oid,
+           r.oid AS grantee, p AS privilege
+    FROM @extschema@._ff_grants g JOIN pg_roles r ON r.rolname = g.role_name
+    CROSS JOIN LATERAL unnest(string_to_array(g.privileges, ', ')) AS p
+    WHERE g.object_kind <> 'POLICY')
+  SELECT DISTINCT o.kind, o.object,
+         CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END
+  FROM obj o CROSS JOIN LATERAL aclexplode(o.acl) x
+  WHERE (x.grantee = 0 OR x.grantee IN (SELECT oid FROM pg_roles
+                                        WHERE rolname IN ('anon', 'authenticated', 'service_role')))
+    AND (o.part OR x.is_grantable
+         OR NOT EXISTS (SELECT 1 FROM wanted w
+                        WHERE w.oid = o.oid AND w.grantee = x.grantee AND w.privilege = x.privilege_type))
+$$;
+
+-- Take away every privilege _ff_unregistered_privileges() lists: one REVOKE ALL ...
+-- CASCADE per object and grantee (ff_apply_grants() grants the registered ones back).
+-- Whatever gave them — ALTER DEFAULT PRIVILEGES (Supabase grants ALL on everything
+-- new in public to anon, authenticated and service_role), a manual GRANT, PUBLIC's
+-- default EXECUTE on functions — so TRUNCATE, TRIGGER and REFERENCES, which RLS does
+-- not govern, never reach an app role.  Writes nothing when there is nothing to take.
+-- Returns the number of REVOKE statements run.
+CREATE FUNCTION _ff_revoke_unregistered(p_partitions_only boolean DEFAULT false) RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT * FROM @extschema@._ff_unregistered_privileges(p_partitions_only) ORDER BY 1, 2, 3 LOOP
+    EXECUTE format('REVOKE ALL ON %s %s FROM %s CASCADE', r.kind, r.object, r.grantee);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+
+-- Exactly the registry: first take away what it does not list (above), then grant
+-- what is missing of it, so a second call writes nothing.
 CREATE FUNCTION ff_apply_grants() RETURNS integer
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -61,7 +137,11 @@ DECLARE
   nsp text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
                WHERE e.extname = 'feed_fusion');
   n integer := 0;
+  obj oid;
+  acl aclitem[];
+  missing text;
 BEGIN
+  PERFORM @extschema@._ff_revoke_unregistered();
   FOR g IN EXECUTE format('SELECT * FROM %I._ff_grants ORDER BY 1, 2, 4', nsp) LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = g.role_name) THEN
       -- Only where the role cannot reach the schema yet (e.g. not for public, which
@@ -69,14 +149,32 @@ BEGIN
       IF NOT has_schema_privilege(g.role_name, nsp, 'USAGE') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
       END IF;
-      IF g.object_kind = 'POLICY' THEN
-        NULL;   -- below, one ALTER POLICY per policy
-      ELSIF g.object_kind = 'FUNCTION' THEN
-        EXECUTE format('GRANT %s ON FUNCTION %I.%s TO %I', g.privileges, nsp, g.object_name, g.role_name);
-      ELSIF g.object_kind = 'SEQUENCE' THEN
-        EXECUTE format('GRANT %s ON SEQUENCE %I.%I TO %I', g.privileges, nsp, g.object_name, g.role_name);
-      ELSE
-        EXECUTE format('GRANT %s ON TABLE %I.%I TO %I', g.privileges, nsp, g.object_name, g.role_name);
+      IF g.object_kind <> 'POLICY' THEN   -- policies: below, one ALTER POLICY per policy
+        IF g.object_kind = 'FUNCTION' THEN
+          obj := to_regprocedure(format('%I.%s', nsp, g.object_name));
+          acl := (SELECT coalesce(p.proacl, acldefault('f'::"char", p.proowner)) FROM pg_proc p WHERE p.oid = obj);
+        ELSE
+          obj := to_regclass(format('%I.%I', nsp, g.object_name));
+          acl := (SELECT coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                       c.relowner)) FROM pg_class c WHERE c.oid = obj);
+        END IF;
+        IF obj IS NULL THEN
+          RAISE EXCEPTION 'feed_fusion: registered object % % does not exist', g.object_kind, g.object_name;
+        END IF;
+        -- the registered privileges the role does not hold itself yet
+        missing := (SELECT string_agg(p, ', ') FROM unnest(string_to_array(g.privileges, ', ')) AS p
+                    WHERE NOT EXISTS (SELECT 1 FROM aclexplode(acl) x
+                                      WHERE x.grantee = (SELECT oid FROM pg_roles WHERE rolname = g.role_name)
+                                        AND x.privilege_type = p));
+        IF missing IS NOT NULL THEN
+          IF g.object_kind = 'FUNCTION' THEN
+            EXECUTE format('GRANT %s ON FUNCTION %I.%s TO %I', missing, nsp, g.object_name, g.role_name);
+          ELSIF g.object_kind = 'SEQUENCE' THEN
+            EXECUTE format('GRANT %s ON SEQUENCE %I.%I TO %I', missing, nsp, g.object_name, g.role_name);
+          ELSE
+            EXECUTE format('GRANT %s ON TABLE %I.%I TO %I', missing, nsp, g.object_name, g.role_name);
+          END IF;
+        END IF;
       END IF;
       n := n + 1;
     END IF;
@@ -87,10 +185,14 @@ BEGIN
       'SELECT object_name, string_agg(quote_ident(role_name), '', '' ORDER BY role_name) AS roles '
       'FROM %I._ff_grants WHERE object_kind = ''POLICY'' '
       'AND role_name IN (SELECT rolname FROM pg_catalog.pg_roles) GROUP BY 1 ORDER BY 1', nsp) LOOP
+    CONTINUE WHEN (SELECT string_agg(quote_ident(pg_get_userbyid(r)), ', ' ORDER BY pg_get_userbyid(r))
+                   FROM pg_policy p, unnest(p.polroles) AS r
+                   WHERE p.polrelid = to_regclass(format('%I.%I', nsp, split_part(g.object_name, '.', 1)))
+                     AND p.polname = split_part(g.object_name, '.', 2)) = g.roles;   -- already so
     EXECUTE format('ALTER POLICY %I ON %I.%I TO %s', split_part(g.object_name, '.', 2), nsp,
                    split_part(g.object_name, '.', 1), g.roles);
   END LOOP;
   RETURN n;
 END $$;
 COMMENT ON FUNCTION ff_apply_grants() IS
-  'Grant feed_fusion objects to anon/authenticated/service_role (those that exist); returns grants applied';
+  'Make the privileges of anon/authenticated/service_role (those that exist) and PUBLIC on feed_fusion objects exactly the registered ones; returns grants applied';

@@ -12,6 +12,9 @@
 --   (an extension member whose rows pg_dump keeps) and is put into part_config only
 --   for the duration of ff_run_maintenance().  So DROP EXTENSION leaves nothing in
 --   pg_partman's catalog, and a restore carries the (possibly edited) configuration.
+-- * Partitions give app roles nothing (they go through the parent's RLS): whatever
+--   default privileges give a new partition, ff_apply_grants() (install) and
+--   ff_run_maintenance() take away (_ff_revoke_unregistered, 00_base.sql).
 -- * A restore re-runs this script with _ff_restoring() true: partitioned parents are
 --   then created without their indexes and key constraints (pg_dump's partitions bring
 --   their own, and ATTACH PARTITION would otherwise create duplicates); the parent
@@ -114,6 +117,10 @@ BEGIN
                    pm, parent) INTO cfg;
     UPDATE @extschema@._ff_partman_config SET config = cfg WHERE parent_table = c.parent_table;
   END LOOP;
+  -- New partitions get the default privileges of the schema (Supabase: ALL for anon,
+  -- authenticated and service_role); pg_partman copies none of the parent's (we leave
+  -- inherit_privileges off) and app roles must reach partitions through the parent only.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
   -- the hourly metrics rollup follows rpc_metrics' retention (defined in 50_metrics.sql)
   PERFORM @extschema@._ff_metrics_prune_rollup();
   PERFORM set_config('search_path', p_caller_path, false);
@@ -178,6 +185,10 @@ BEGIN
     n := n + 1;
   END LOOP;
   DELETE FROM @extschema@._ff_restore_pending;
+  -- Every partition of the dump exists by now, created with the target database's
+  -- default privileges (pg_dump restores its own ALTER DEFAULT PRIVILEGES last, but a
+  -- Supabase database already has them): take those away as maintenance does.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
   IF EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '_ff_restore_indexes_trg') THEN
     ALTER EXTENSION feed_fusion DROP EVENT TRIGGER _ff_restore_indexes_trg;
     DROP EVENT TRIGGER _ff_restore_indexes_trg;

@@ -54,5 +54,6 @@ $$;
 
 INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
 SELECT 'FUNCTION', f, 'EXECUTE', r
-FROM unnest(ARRAY['flags_for(uuid)', 'flag_enabled(text, boolean)', 'ff_flag_bucket(text, uuid)']) AS f,
+FROM unnest(ARRAY['flags_for(uuid)', 'flag_enabled(text, boolean)', 'ff_flag_bucket(text, uuid)',
+                   '_ff_flags_cache_info()', '_ff_status_flags()']) AS f,   -- the last two: for ff_status()
      unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r;

@@ -68,3 +68,8 @@ INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   ('FUNCTION', 'check_rate_limit(text, int)', 'EXECUTE', 'service_role'),
   ('FUNCTION', 'rate_limit_take(text, int, interval, int)', 'EXECUTE', 'service_role'),
   ('FUNCTION', 'rate_limit_reset(text)', 'EXECUTE', 'service_role');
+-- ff_status() is a plain SQL function: its callers run the component rows themselves.
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT 'FUNCTION', f, 'EXECUTE', r
+FROM unnest(ARRAY['_ff_rate_limiter_info()', '_ff_status_rate_limiter()']) AS f,
+     unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r;

@@ -265,4 +265,17 @@ INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   ('FUNCTION', '_ff_metrics_flush_all()', 'EXECUTE', 'service_role'),
   ('FUNCTION', '_ff_metrics_pending()', 'EXECUTE', 'service_role'),
   ('FUNCTION', '_ff_metrics_pending_from()', 'EXECUTE', 'service_role'),
-  ('VIEW', 'rpc_metrics_hourly', 'SELECT', 'service_role');
+  ('VIEW', 'rpc_metrics_hourly', 'SELECT', 'service_role'),
+  -- called by the view as its reader (the sketch aggregates' support functions are
+  -- checked against the aggregate's owner, so they stay unregistered)
+  ('FUNCTION', '_ff_metrics_hour(timestamp with time zone)', 'EXECUTE', 'service_role');
+-- The sketch functions and aggregates are for everyone; _ff_metrics_status() and
+-- _ff_status_metrics() are for ff_status().
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT 'FUNCTION', f, 'EXECUTE', r
+FROM unnest(ARRAY['ff_sketch_quantile(bytea, double precision)', 'ff_sketch_count(bytea)',
+                  'ff_sketch_merge(bytea)', 'ff_sketch_agg(double precision)',
+                  'ff_sketch_merge_quantiles(bytea, double precision[])',
+                  'ff_sketch_quantiles(bytea, double precision[])', 'ff_sketch_union(bytea, bytea)',
+                  '_ff_metrics_status()', '_ff_status_metrics()']) AS f,
+     unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r;

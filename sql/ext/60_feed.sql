@@ -100,4 +100,11 @@ INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   ('FUNCTION', 'feed_fusion_profile(uuid, text, int)', 'EXECUTE', 'service_role'),
   ('FUNCTION', 'rocker_next_best_actions(int)', 'EXECUTE', 'anon'),
   ('FUNCTION', 'rocker_next_best_actions(int)', 'EXECUTE', 'authenticated'),
-  ('FUNCTION', 'rocker_next_best_actions(int)', 'EXECUTE', 'service_role');
+  ('FUNCTION', 'rocker_next_best_actions(int)', 'EXECUTE', 'service_role'),
+  -- for ff_status() (not SECURITY DEFINER: it reads through the C function as the owner)
+  ('FUNCTION', '_ff_feed_status()', 'EXECUTE', 'anon'),
+  ('FUNCTION', '_ff_feed_status()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', '_ff_feed_status()', 'EXECUTE', 'service_role'),
+  ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'anon'),
+  ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'service_role');

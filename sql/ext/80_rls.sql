@@ -77,6 +77,11 @@ ALTER TABLE _ff_grants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE _ff_partman_config ENABLE ROW LEVEL SECURITY;
 ALTER TABLE _ff_restore_pending ENABLE ROW LEVEL SECURITY;
 
+-- The policies call _ff_my_entities() as the role they are evaluated for.
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
+  ('FUNCTION', '_ff_my_entities()', 'EXECUTE', 'anon'),
+  ('FUNCTION', '_ff_my_entities()', 'EXECUTE', 'authenticated');
+
 -- Roles each policy is for (ff_apply_grants() runs ALTER POLICY ... TO them): reads of
 -- public content for anon and authenticated, everything else for authenticated
 -- (service_role bypasses RLS).

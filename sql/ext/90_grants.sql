@@ -1,10 +1,24 @@
 -- 90_grants.sql — privileges for the Supabase roles, and what pg_dump must keep.
+-- The registry (_ff_grants) lists every privilege PUBLIC and the app roles hold on the
+-- extension's objects; ff_apply_grants() (run at the end of this file) takes away
+-- everything else — e.g. what ALTER DEFAULT PRIVILEGES gave them — so no app role ever
+-- holds TRUNCATE, TRIGGER or REFERENCES, and a function not listed here is the owner's.
 
 INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   -- identity and status
   ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'anon'),
   ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'authenticated'),
   ('FUNCTION', 'ff_current_user()', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'service_role'),
+  -- ranking helpers (ff_rank_key also computes the rank_key column of rows they insert)
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'service_role'),
   ('FUNCTION', 'ff_status()', 'EXECUTE', 'anon'),
   ('FUNCTION', 'ff_status()', 'EXECUTE', 'authenticated'),
   ('FUNCTION', 'ff_status()', 'EXECUTE', 'service_role'),
@@ -27,12 +41,14 @@ INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   -- configuration: read by authenticated, written by service_role
   ('TABLE', 'feature_flags', 'SELECT', 'authenticated'),
   ('TABLE', 'rate_limit_profiles', 'SELECT', 'authenticated'),
-  ('TABLE', 'feed_lanes', 'SELECT', 'authenticated');
+  ('TABLE', 'feed_lanes', 'SELECT', 'authenticated'),
+  ('FUNCTION', '_ff_lane_names_valid(text[])', 'EXECUTE', 'service_role');   -- CHECK of feed_lanes.aliases
 
--- service_role: everything on every table and sequence (it bypasses RLS).
+-- service_role: read and write every table and sequence (it bypasses RLS); never
+-- TRUNCATE (it ignores RLS and empties a table at once) — delete rows instead.
 INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
 SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname,
-       CASE WHEN c.relkind = 'S' THEN 'USAGE, SELECT, UPDATE' ELSE 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE' END,
+       CASE WHEN c.relkind = 'S' THEN 'USAGE, SELECT, UPDATE' ELSE 'SELECT, INSERT, UPDATE, DELETE' END,
        'service_role'
 FROM pg_class c
 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p', 'S')

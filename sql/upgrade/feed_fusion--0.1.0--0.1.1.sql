@@ -171,3 +171,225 @@ ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_total_ms_check,
   ADD CONSTRAINT rpc_metrics_total_ms_check CHECK (total_ms >= 0 AND total_ms < 'Infinity');
 ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_max_ms_check,
   ADD CONSTRAINT rpc_metrics_max_ms_check CHECK (max_ms >= 0 AND max_ms <= 3600000);
+
+-- ==== 00_base.sql, 05_partitions.sql, 90_grants.sql and each component's registry
+-- ==== rows — privileges are exactly the registry ====
+-- Supabase runs ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES,
+-- FUNCTIONS, SEQUENCES TO anon, authenticated, service_role: installed there, every
+-- object of ours started with ALL for the app roles (TRUNCATE and TRIGGER, which RLS
+-- does not govern, included).  ff_apply_grants() now first takes away from PUBLIC and
+-- the app roles whatever the registry does not list (on member relations, partitions,
+-- sequences and functions); ff_run_maintenance() does so on the partitions pg_partman
+-- makes, _ff_restore_indexes() on those a restore makes.  The registry lists the
+-- functions app roles run indirectly (RLS helpers, ranking, ff_status()'s rows, the
+-- view's) and no longer grants TRUNCATE.
+
+CREATE FUNCTION _ff_unregistered_privileges(p_partitions_only boolean DEFAULT false)
+  RETURNS TABLE (kind text, object text, grantee text)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  WITH RECURSIVE member AS (
+    SELECT d.classid, d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+    WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'feed_fusion' AND d.deptype = 'e'),
+  tree AS (
+    SELECT m.objid AS oid, false AS part FROM member m WHERE m.classid = 'pg_class'::regclass
+    UNION
+    SELECT i.inhrelid, true FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid),
+  rel AS (
+    SELECT t.oid, t.part FROM tree t
+    UNION
+    SELECT d.objid, t.part FROM pg_depend d JOIN tree t ON d.refobjid = t.oid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i') AND (SELECT c.relkind FROM pg_class c WHERE c.oid = d.objid) = 'S'),
+  obj AS (
+    SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, c.oid, r.part,
+           c.oid::regclass::text AS object,
+           coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) AS acl
+    FROM rel r JOIN pg_class c ON c.oid = r.oid
+    WHERE r.part OR NOT p_partitions_only
+    UNION ALL
+    SELECT 'FUNCTION', p.oid, false, p.oid::regprocedure::text, coalesce(p.proacl, acldefault('f'::"char", p.proowner))
+    FROM member m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
+    WHERE NOT p_partitions_only),
+  wanted AS (
+    SELECT CASE g.object_kind
+             WHEN 'FUNCTION' THEN to_regprocedure(format('%I.%s', '@extschema@', g.object_name))::oid
+             ELSE to_regclass(format('%I.%I', '@extschema@', g.object_name))::oid END AS oid,
+           r.oid AS grantee, p AS privilege
+    FROM @extschema@._ff_grants g JOIN pg_roles r ON r.rolname = g.role_name
+    CROSS JOIN LATERAL unnest(string_to_array(g.privileges, ', ')) AS p
+    WHERE g.object_kind <> 'POLICY')
+  SELECT DISTINCT o.kind, o.object,
+         CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END
+  FROM obj o CROSS JOIN LATERAL aclexplode(o.acl) x
+  WHERE (x.grantee = 0 OR x.grantee IN (SELECT oid FROM pg_roles
+                                        WHERE rolname IN ('anon', 'authenticated', 'service_role')))
+    AND (o.part OR x.is_grantable
+         OR NOT EXISTS (SELECT 1 FROM wanted w
+                        WHERE w.oid = o.oid AND w.grantee = x.grantee AND w.privilege = x.privilege_type))
+$$;
+
+CREATE FUNCTION _ff_revoke_unregistered(p_partitions_only boolean DEFAULT false) RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT * FROM @extschema@._ff_unregistered_privileges(p_partitions_only) ORDER BY 1, 2, 3 LOOP
+    EXECUTE format('REVOKE ALL ON %s %s FROM %s CASCADE', r.kind, r.object, r.grantee);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+
+CREATE OR REPLACE FUNCTION ff_apply_grants() RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  g record;
+  nsp text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+               WHERE e.extname = 'feed_fusion');
+  n integer := 0;
+  obj oid;
+  acl aclitem[];
+  missing text;
+BEGIN
+  PERFORM @extschema@._ff_revoke_unregistered();
+  FOR g IN EXECUTE format('SELECT * FROM %I._ff_grants ORDER BY 1, 2, 4', nsp) LOOP
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = g.role_name) THEN
+      -- Only where the role cannot reach the schema yet (e.g. not for public, which
+      -- PUBLIC may use): DROP EXTENSION cannot take a schema grant back.
+      IF NOT has_schema_privilege(g.role_name, nsp, 'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
+      END IF;
+      IF g.object_kind <> 'POLICY' THEN   -- policies: below, one ALTER POLICY per policy
+        IF g.object_kind = 'FUNCTION' THEN
+          obj := to_regprocedure(format('%I.%s', nsp, g.object_name));
+          acl := (SELECT coalesce(p.proacl, acldefault('f'::"char", p.proowner)) FROM pg_proc p WHERE p.oid = obj);
+        ELSE
+          obj := to_regclass(format('%I.%I', nsp, g.object_name));
+          acl := (SELECT coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                       c.relowner)) FROM pg_class c WHERE c.oid = obj);
+        END IF;
+        IF obj IS NULL THEN
+          RAISE EXCEPTION 'feed_fusion: registered object % % does not exist', g.object_kind, g.object_name;
+        END IF;
+        -- the registered privileges the role does not hold itself yet
+        missing := (SELECT string_agg(p, ', ') FROM unnest(string_to_array(g.privileges, ', ')) AS p
+                    WHERE NOT EXISTS (SELECT 1 FROM aclexplode(acl) x
+                                      WHERE x.grantee = (SELECT oid FROM pg_roles WHERE rolname = g.role_name)
+                                        AND x.privilege_type = p));
+        IF missing IS NOT NULL THEN
+          IF g.object_kind = 'FUNCTION' THEN
+            EXECUTE format('GRANT %s ON FUNCTION %I.%s TO %I', missing, nsp, g.object_name, g.role_name);
+          ELSIF g.object_kind = 'SEQUENCE' THEN
+            EXECUTE format('GRANT %s ON SEQUENCE %I.%I TO %I', missing, nsp, g.object_name, g.role_name);
+          ELSE
+            EXECUTE format('GRANT %s ON TABLE %I.%I TO %I', missing, nsp, g.object_name, g.role_name);
+          END IF;
+        END IF;
+      END IF;
+      n := n + 1;
+    END IF;
+  END LOOP;
+  -- Policies are created TO PUBLIC (the roles may not exist at install time) and scoped
+  -- here to the registered roles that exist, so a policy is only evaluated for its roles.
+  FOR g IN EXECUTE format(
+      'SELECT object_name, string_agg(quote_ident(role_name), '', '' ORDER BY role_name) AS roles '
+      'FROM %I._ff_grants WHERE object_kind = ''POLICY'' '
+      'AND role_name IN (SELECT rolname FROM pg_catalog.pg_roles) GROUP BY 1 ORDER BY 1', nsp) LOOP
+    CONTINUE WHEN (SELECT string_agg(quote_ident(pg_get_userbyid(r)), ', ' ORDER BY pg_get_userbyid(r))
+                   FROM pg_policy p, unnest(p.polroles) AS r
+                   WHERE p.polrelid = to_regclass(format('%I.%I', nsp, split_part(g.object_name, '.', 1)))
+                     AND p.polname = split_part(g.object_name, '.', 2)) = g.roles;   -- already so
+    EXECUTE format('ALTER POLICY %I ON %I.%I TO %s', split_part(g.object_name, '.', 2), nsp,
+                   split_part(g.object_name, '.', 1), g.roles);
+  END LOOP;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION ff_apply_grants() IS
+  'Make the privileges of anon/authenticated/service_role (those that exist) and PUBLIC on feed_fusion objects exactly the registered ones; returns grants applied';
+
+CREATE OR REPLACE FUNCTION _ff_run_maintenance(p_caller_path text) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  pm     text := @extschema@._ff_partman_schema();
+  c      record;
+  parent text;
+  cfg    jsonb;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('feed_fusion'), hashtext('_ff_run_maintenance'));
+  FOR c IN SELECT * FROM @extschema@._ff_partman_config ORDER BY parent_table LOOP
+    parent := format('%I.%I', '@extschema@', c.parent_table);
+    CONTINUE WHEN to_regclass(parent) IS NULL;
+    -- the schema-qualified name is what pg_partman keys on
+    cfg := c.config || jsonb_build_object('parent_table', parent,
+             'template_table', format('%I.%I', '@extschema@', '_ff_template_' || c.parent_table));
+    EXECUTE format('DELETE FROM %I.part_config WHERE parent_table = %L', pm, parent);
+    EXECUTE format('INSERT INTO %1$I.part_config SELECT * FROM jsonb_populate_record(NULL::%1$I.part_config, %2$L)',
+                   pm, cfg);
+    EXECUTE format('SELECT %I.run_maintenance(p_parent_table := %L)', pm, parent);
+    EXECUTE format('DELETE FROM %I.part_config WHERE parent_table = %L RETURNING to_jsonb(part_config)',
+                   pm, parent) INTO cfg;
+    UPDATE @extschema@._ff_partman_config SET config = cfg WHERE parent_table = c.parent_table;
+  END LOOP;
+  -- New partitions get the default privileges of the schema (Supabase: ALL for anon,
+  -- authenticated and service_role); pg_partman copies none of the parent's (we leave
+  -- inherit_privileges off) and app roles must reach partitions through the parent only.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
+  -- the hourly metrics rollup follows rpc_metrics' retention (defined in 50_metrics.sql)
+  PERFORM @extschema@._ff_metrics_prune_rollup();
+  PERFORM set_config('search_path', p_caller_path, false);
+END $$;
+
+CREATE OR REPLACE FUNCTION _ff_restore_indexes() RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r record;
+  n int := 0;
+BEGIN
+  LOCK TABLE @extschema@._ff_restore_pending IN EXCLUSIVE MODE;
+  FOR r IN SELECT * FROM @extschema@._ff_restore_pending ORDER BY relname, ord LOOP
+    EXECUTE r.ddl;
+    n := n + 1;
+  END LOOP;
+  DELETE FROM @extschema@._ff_restore_pending;
+  -- Every partition of the dump exists by now, created with the target database's
+  -- default privileges (pg_dump restores its own ALTER DEFAULT PRIVILEGES last, but a
+  -- Supabase database already has them): take those away as maintenance does.
+  PERFORM @extschema@._ff_revoke_unregistered(true);
+  IF EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '_ff_restore_indexes_trg') THEN
+    ALTER EXTENSION feed_fusion DROP EVENT TRIGGER _ff_restore_indexes_trg;
+    DROP EVENT TRIGGER _ff_restore_indexes_trg;
+  END IF;
+  RETURN n;
+END $$;
+
+UPDATE _ff_grants SET privileges = 'SELECT, INSERT, UPDATE, DELETE'
+WHERE object_kind = 'TABLE' AND role_name = 'service_role' AND privileges = 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE';
+
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_request_subject()', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_rank_key(double precision, timestamp with time zone)', 'EXECUTE', 'service_role'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'anon'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'authenticated'),
+  ('FUNCTION', 'ff_score_at(double precision, timestamp with time zone)', 'EXECUTE', 'service_role'),
+  ('FUNCTION', '_ff_lane_names_valid(text[])', 'EXECUTE', 'service_role'),
+  ('FUNCTION', '_ff_metrics_hour(timestamp with time zone)', 'EXECUTE', 'service_role'),
+  ('FUNCTION', '_ff_my_entities()', 'EXECUTE', 'anon'),
+  ('FUNCTION', '_ff_my_entities()', 'EXECUTE', 'authenticated');
+INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name)
+SELECT 'FUNCTION', f, 'EXECUTE', r
+FROM unnest(ARRAY['_ff_flags_cache_info()', '_ff_status_flags()',
+                  '_ff_rate_limiter_info()', '_ff_status_rate_limiter()',
+                  'ff_sketch_quantile(bytea, double precision)', 'ff_sketch_count(bytea)',
+                  'ff_sketch_merge(bytea)', 'ff_sketch_agg(double precision)',
+                  'ff_sketch_merge_quantiles(bytea, double precision[])',
+                  'ff_sketch_quantiles(bytea, double precision[])', 'ff_sketch_union(bytea, bytea)',
+                  '_ff_metrics_status()', '_ff_status_metrics()',
+                  '_ff_feed_status()', '_ff_status_feed()']) AS f,
+     unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r;
+
+SELECT ff_apply_grants();

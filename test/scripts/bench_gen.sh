@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_gen: the benchmark data generator is deterministic and has the promised shape.
 # Loads scale 1 twice (same seed and as-of) into two databases and compares per-table
-# checksums, loads a third with another seed (must differ), then checks the shape.
+# checksums, loads a third with another seed (must differ), then checks the shape, and
+# that the generator left nothing but rows behind (no bench schema, function or table).
 source "$FF_SRC/scripts/common.sh"
 source "$FF_SRC/test/lib/check.sh"
 set -euo pipefail
@@ -16,6 +17,14 @@ for db in g1 g2 g3; do
   ff_psql "$C" -d postgres -c "CREATE DATABASE $db" >/dev/null
   ff_psql "$C" -d "$db" -c "CREATE EXTENSION feed_fusion CASCADE" >/dev/null 2>&1
 done
+# Every schema, relation and function in g1 before the load (the load must add none).
+OBJECTS="SELECT x FROM (
+  SELECT 'schema ' || nspname AS x FROM pg_namespace WHERE nspname !~ '^pg_(temp|toast_temp)_'
+  UNION ALL SELECT 'function ' || oid::regprocedure FROM pg_proc WHERE pronamespace::regnamespace::text !~ '^pg_temp_'
+  UNION ALL SELECT 'relation ' || oid::regclass FROM pg_class
+            WHERE relnamespace::regnamespace::text !~ '^pg_(temp_|toast)') o ORDER BY 1"
+T="$(mktemp -d)"; trap 'ff_cluster_stop $C; rm -rf "$T"' EXIT
+ff_psql "$C" -d g1 -At -c "$OBJECTS" > "$T/before"
 # g1: scale as the last argument; g2: scale from FF_SCALE, port last (must stay the port).
 FF_ASOF="$ASOF" bash "$FF_SRC/bench/gen/load.sh" -h "$H" -U postgres -d g1 -p 5432 1
 FF_ASOF="$ASOF" FF_SCALE=1 bash "$FF_SRC/bench/gen/load.sh" -h "$H" -U postgres -d g2 -p 5432
@@ -32,6 +41,10 @@ UNION ALL SELECT 'feed_hides', md5(string_agg(t::text, '|' ORDER BY user_id, ite
 UNION ALL SELECT 'cart', md5(string_agg(t::text, '|' ORDER BY user_id, listing_id)) FROM shopping_cart_items t
 UNION ALL SELECT 'usage_events', md5(string_agg(t::text, '|' ORDER BY id)) FROM usage_events t
 ORDER BY 1"
+check "the generator leaves no bench schema behind" 0 \
+  "$(ff_psql "$C" -d g1 -At -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'bench'")"
+ff_psql "$C" -d g1 -At -c "$OBJECTS" > "$T/after"
+check_same "the generator leaves no schema, function or table behind (only rows)" "$T/before" "$T/after"
 s1="$(ff_psql "$C" -d g1 -At -c "$SUMS")"
 s2="$(ff_psql "$C" -d g2 -At -c "$SUMS")"
 s3="$(ff_psql "$C" -d g3 -At -c "$SUMS")"
@@ -45,9 +58,12 @@ check_cmp "another seed changes every table" "$(comm -12 <(echo "$s1" | sort) <(
 shape() { check "shape $1" t "$(ff_psql "$C" -d g1 -At -c "$2")"; }
 shape users_have_person "SELECT count(DISTINCT owner_user_id) = 500 AND count(*) FILTER (WHERE kind = 'person') = 500
                           FROM entities"
-shape one_person_each   "SELECT NOT EXISTS (SELECT FROM bench.meta m, generate_series(1, m.users) u
-                          WHERE NOT EXISTS (SELECT FROM entities e WHERE e.owner_user_id = bench.uid(u)
-                                            AND e.kind = 'person' AND e.id = bench.person(u)))"
+# user n's uuid; its person entity is entity number n + (n - 1) / 10 (generate.sql)
+U_UUID="('00000000-0000-4000-8000-' || lpad(to_hex(u), 12, '0'))::uuid"
+P_UUID="('e0000000-0000-4000-8000-' || lpad(to_hex(u + (u - 1) / 10), 12, '0'))::uuid"
+shape one_person_each   "SELECT NOT EXISTS (SELECT FROM generate_series(1, 500) u
+                          WHERE NOT EXISTS (SELECT FROM entities e WHERE e.owner_user_id = $U_UUID
+                                            AND e.kind = 'person' AND e.id = $P_UUID))"
 shape businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12 FROM entities"
 shape follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows"
 shape follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c)
@@ -62,15 +78,15 @@ shape foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXIS
 shape posts_count       "SELECT count(*) = 20000 AND count(*) FILTER (WHERE kind = 'reel') BETWEEN 3000 AND 5000 FROM posts"
 shape posts_default_empty "SELECT count(*) = 0 FROM ONLY posts_default"
 shape posts_partitions  "SELECT count(DISTINCT tableoid) >= 6 FROM posts"
-shape posts_in_window   "SELECT min(created_at) >= m.asof - interval '181 days' AND max(created_at) <= m.asof
-                          FROM posts, bench.meta m GROUP BY m.asof"
-shape posts_recent_denser "SELECT count(*) FILTER (WHERE created_at > m.asof - interval '30 days')
-                           > 2 * count(*) FILTER (WHERE created_at <= m.asof - interval '150 days')
-                          FROM posts, bench.meta m"
+shape posts_in_window   "SELECT min(created_at) >= '$ASOF'::timestamptz - interval '181 days'
+                          AND max(created_at) <= '$ASOF'::timestamptz FROM posts"
+shape posts_recent_denser "SELECT count(*) FILTER (WHERE created_at > '$ASOF'::timestamptz - interval '30 days')
+                           > 2 * count(*) FILTER (WHERE created_at <= '$ASOF'::timestamptz - interval '150 days')
+                          FROM posts"
 shape base_score_range  "SELECT bool_and(base_score > 0 AND base_score <= 1) FROM posts"
 shape listings_status   "SELECT count(*) FILTER (WHERE status = 'active')::float8 / count(*) BETWEEN 0.8 AND 0.9
                           AND count(DISTINCT status) = 4 FROM listings"
-shape events_some_ended "SELECT count(*) FILTER (WHERE ends_at < m.asof) BETWEEN 1 AND count(*) - 1 FROM events, bench.meta m"
+shape events_some_ended "SELECT count(*) FILTER (WHERE ends_at < '$ASOF'::timestamptz) BETWEEN 1 AND count(*) - 1 FROM events"
 shape hides_and_carts   "SELECT (SELECT count(*) FROM feed_hides) > 1000 AND (SELECT count(*) FROM shopping_cart_items) > 100
                           AND (SELECT count(*) FROM usage_events) > 100"
 shape ids_and_sequences "SELECT nextval(pg_get_serial_sequence('posts', 'id')) = 20001

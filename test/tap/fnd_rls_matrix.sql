@@ -1,6 +1,8 @@
 -- RLS and privilege matrix: every table × role (anon, authenticated as the
 -- owner u1, authenticated as another user u2, service_role) × SELECT/INSERT/UPDATE/
--- DELETE on rows that belong to u1.  Each cell runs the statement as that role the way
+-- DELETE on rows that belong to u1, and TRUNCATE / CREATE TRIGGER (refused to every
+-- role).  fnd_rls_matrix_supabase.sql runs it in a database with Supabase's default
+-- privileges (test/tap/supabase_db.inc).  Each cell runs the statement as that role the way
 -- PostgREST does (tests.login_as), undoes its effect, and compares "ok:<rows>" or
 -- "err:<SQLSTATE>" with the expected outcome written in the matrix below.
 BEGIN;
@@ -122,6 +124,16 @@ INSERT INTO m (tbl, op, q, e_anon, e_owner, e_other, e_service) VALUES
  ('_ff_template_posts', 'INSERT', $q$INSERT INTO _ff_template_posts (id, author_entity_id, created_at) VALUES (1, tests.uid(101), now())$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501'),
  ('_ff_partman_config', 'UPDATE', $q$UPDATE _ff_partman_config SET config = '{}'$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501'),
  ('_ff_grants', 'INSERT', $q$INSERT INTO _ff_grants VALUES ('TABLE', 'rpc_metrics', 'SELECT', 'anon')$q$, 'err:42501', 'err:42501', 'err:42501', 'err:42501');
+-- TRUNCATE and CREATE TRIGGER on every table above (and the cursor secret): RLS does
+-- not govern them — TRUNCATE empties a table whatever its policies, a trigger runs its
+-- code as whoever writes the table, the extension owner included — so no role may.
+INSERT INTO m (tbl, op, q, e_anon, e_owner, e_other, e_service)
+SELECT x.t, c.op, format(c.q, x.t), 'err:42501', 'err:42501', 'err:42501', 'err:42501'
+FROM (SELECT DISTINCT tbl AS t FROM m UNION SELECT '_ff_feed_secret') x,
+     (VALUES ('TRUNCATE', 'TRUNCATE %I CASCADE'),
+             ('CREATE TRIGGER', 'CREATE TRIGGER fnd_foreign AFTER INSERT ON %I FOR EACH STATEMENT '
+                                'EXECUTE FUNCTION suppress_redundant_updates_trigger()')) c (op, q)
+ORDER BY x.t, c.op;
 
 SELECT plan((SELECT count(*)::int * 4 + 4 FROM m));
 

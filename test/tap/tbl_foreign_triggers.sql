@@ -1,0 +1,6 @@
+-- Foreign triggers on tables the extension writes as its owner (foreign_triggers.inc),
+-- table mode (rate_limit_counters is written as the owner on every call), in a
+-- database with Supabase's default privileges.
+\ir supabase_db.inc
+\ir foreign_triggers.inc
+\ir supabase_db_done.inc
