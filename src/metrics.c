@@ -189,30 +189,28 @@ insert_each(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
 }
 
 /*
- * Insert rows in a subtransaction; on any error (a cancel excepted, which
- * propagates) roll it back and return false, with a WARNING naming the row when
- * a single row is tried.  A flush uses it so one bad row cannot fail it forever.
+ * Run fn(arg) in a subtransaction; on any error (a query cancel excepted, which
+ * propagates) roll it back and return the error, else NULL.  Metrics writes use it
+ * so that recording never fails an RPC and one bad row never fails a flush.
  */
-static bool
-insert_in_subxact(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
+static ErrorData *
+run_in_subxact(void (*fn) (void *), void *arg)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		insert_each(plan, rows, nrows);
+		fn(arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -221,17 +219,48 @@ insert_in_subxact(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
 		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
-		if (nrows == 1)
-			ereport(WARNING,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("RPC metrics row of \"%s\" for minute %s skipped: it cannot be written",
-							rows[0].rpc, timestamptz_to_str(rows[0].minute * USECS_PER_MINUTE)),
-					 errdetail("SQLSTATE %s: %s", unpack_sql_state(edata->sqlerrcode), edata->message)));
-		FreeErrorData(edata);
-		ok = false;
 	}
 	PG_END_TRY();
-	return ok;
+	return edata;
+}
+
+/* Arguments of insert_each, passed through run_in_subxact. */
+typedef struct InsertEach
+{
+	SPIPlanPtr	plan;
+	const MetricsRow *rows;
+	int			nrows;
+} InsertEach;
+
+/* insert_each for run_in_subxact. */
+static void
+insert_each_cb(void *arg)
+{
+	InsertEach *e = (InsertEach *) arg;
+
+	insert_each(e->plan, e->rows, e->nrows);
+}
+
+/*
+ * Insert rows in a subtransaction; false when that failed, with a WARNING naming
+ * the row when a single row was tried.
+ */
+static bool
+insert_in_subxact(SPIPlanPtr plan, const MetricsRow *rows, int nrows)
+{
+	InsertEach	e = {plan, rows, nrows};
+	ErrorData  *edata = run_in_subxact(insert_each_cb, &e);
+
+	if (edata == NULL)
+		return true;
+	if (nrows == 1)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("RPC metrics row of \"%s\" for minute %s skipped: it cannot be written",
+						rows[0].rpc, timestamptz_to_str(rows[0].minute * USECS_PER_MINUTE)),
+				 errdetail("SQLSTATE %s: %s", unpack_sql_state(edata->sqlerrcode), edata->message)));
+	FreeErrorData(edata);
+	return false;
 }
 
 /*
@@ -295,6 +324,22 @@ table_record(const char *rpc, int64 minute, double ms, bool ok)
 	(void) insert_rows(&row, 1, false);
 }
 
+/* One successful call of `rpc`, for run_in_subxact. */
+typedef struct QuietCall
+{
+	const char *rpc;
+	double		ms;
+} QuietCall;
+
+/* table_record for run_in_subxact. */
+static void
+table_record_cb(void *arg)
+{
+	QuietCall  *c = (QuietCall *) arg;
+
+	table_record(c->rpc, ff_metrics_minute(GetCurrentTimestamp()), c->ms, true);
+}
+
 /*
  * Table mode for ff_tracked_call: record a success in a subtransaction and
  * swallow any failure, so tracking never makes an RPC fail.  Skipped where no
@@ -303,36 +348,14 @@ table_record(const char *rpc, int64 minute, double ms, bool ok)
 static void
 table_record_quiet(const char *rpc, double ms)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	QuietCall	c = {rpc, ms};
+	ErrorData  *edata;
 
 	if (XactReadOnly || RecoveryInProgress() || IsInParallelMode() || !IsTransactionState())
 		return;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		table_record(rpc, ff_metrics_minute(GetCurrentTimestamp()), ms, true);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
+	edata = run_in_subxact(table_record_cb, &c);
+	if (edata)
 		FreeErrorData(edata);
-	}
-	PG_END_TRY();
 }
 
 /* ----------------------------------------------------------------------
