@@ -68,7 +68,7 @@
 
 static const char *const rel_names[] = {
 	"feature_flags", "rate_limit_profiles", "rate_limit_counters", "feed_lanes",
-	"rpc_metrics", "rpc_metrics_rollup"
+	"rpc_metrics", "rpc_metrics_rollup", "_ff_entity_activity"
 };
 StaticAssertDecl(lengthof(rel_names) == FF_REL_COUNT, "rel_names must name every FfRel");
 
@@ -79,7 +79,7 @@ static FfExtension ext;
 static char ext_schema[NAMEDATALEN];
 static Oid	rel_oid[FF_REL_COUNT];	/* last oid resolved (matched by invalidations) */
 static bool rel_valid[FF_REL_COUNT];
-static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1, 1, 1};
+static uint64 rel_gen[FF_REL_COUNT] = {1, 1, 1, 1, 1, 1, 1};	/* 0: "never filled" in callers */
 
 /*
  * Relations found free of foreign triggers (ff_check_own_triggers), with the oids

@@ -20,6 +20,7 @@ typedef enum FfRel
 	FF_REL_FEED_LANES,
 	FF_REL_RPC_METRICS,			/* written as the owner: see ff_check_own_triggers */
 	FF_REL_RPC_METRICS_ROLLUP,	/* written by rpc_metrics' SECURITY DEFINER triggers */
+	FF_REL_ENTITY_ACTIVITY,		/* written as the owner by the activity triggers */
 	FF_REL_COUNT
 } FfRel;
 

@@ -79,14 +79,14 @@ ff_feed_init(void)
 {
 	DefineCustomEnumVariable("feed_fusion.feed_network_strategy",
 							 "How the network source reads followed entities' items.",
-							 "merge: one index scan per followed entity, merged; filter: the global "
-							 "rank order filtered by the followed set; auto: merge up to "
-							 "feed_fusion.feed_merge_max_follows follows.",
+							 "merge: index scans of the followed entities that can reach the page, "
+							 "merged; filter: the global rank order filtered by the followed set; "
+							 "auto: merge up to feed_fusion.feed_merge_max_follows active follows.",
 							 &ff_feed_network_strategy, 0, strategy_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("feed_fusion.feed_merge_max_follows",
-							"Follow count up to which feed_network_strategy=auto merges per-entity scans.",
-							NULL, &ff_feed_merge_max_follows, 500, 0, 100000,
+							"Active follow count up to which feed_network_strategy=auto merges per-entity scans.",
+							NULL, &ff_feed_merge_max_follows, 100000, 0, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -216,12 +216,28 @@ load_secret(const char *schema, MemoryContext mcxt)
 	return out;
 }
 
-/* Followed / own / excluded entity arrays of the viewer (copied into q->mcxt). */
+/* Sorted contents of a uuid[] datum (no nulls), copied into the current context. */
+static const pg_uuid_t *
+uuid_array(Datum d, int *n, Datum *copy)
+{
+	ArrayType  *a = DatumGetArrayTypePCopy(d);
+
+	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	*copy = PointerGetDatum(a);
+	return (const pg_uuid_t *) ARR_DATA_PTR(a);
+}
+
+/* The viewer's followed and own entities (sorted, in q->mcxt); one query. */
 static void
 load_viewer(const char *schema, FeedQuery *q)
 {
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(q->mcxt);
+	Datum		unused;
 
+	q->fol = q->own_ids = NULL;
+	q->nfol = q->nown = q->nfollowed = 0;
+	q->own = PointerGetDatum(construct_empty_array(UUIDOID));
+	MemoryContextSwitchTo(old);
 	if (q->has_viewer)
 	{
 		Datum		arg = UUIDPGetDatum(&q->viewer);
@@ -235,20 +251,13 @@ load_viewer(const char *schema, FeedQuery *q)
 		td = SPI_tuptable->tupdesc;
 		tup = SPI_tuptable->vals[0];
 		old = MemoryContextSwitchTo(q->mcxt);
-		q->followed = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 1, &isnull)));
-		q->own = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 2, &isnull)));
-		q->excluded = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tup, td, 3, &isnull)));
+		q->fol = uuid_array(SPI_getbinval(tup, td, 1, &isnull), &q->nfol, &unused);
+		q->own_ids = uuid_array(SPI_getbinval(tup, td, 2, &isnull), &q->nown, &q->own);
 		MemoryContextSwitchTo(old);
-		q->nfollowed = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
 		SPI_freetuptable(SPI_tuptable);
-	}
-	else
-	{
-		old = MemoryContextSwitchTo(q->mcxt);
-		q->followed = q->own = q->excluded =
-			PointerGetDatum(construct_empty_array(UUIDOID));
-		MemoryContextSwitchTo(old);
-		q->nfollowed = 0;
+		for (int i = 0; i < q->nfol; i++)
+			if (!ff_uuid_in(q->own_ids, q->nown, &q->fol[i]))
+				q->nfollowed++;
 	}
 }
 
@@ -343,11 +352,18 @@ home_page(FunctionCallInfo fcinfo, const char *schema, const pg_uuid_t *viewer, 
 
 	memset(src, 0, sizeof(src));
 	/* network */
+	if (q.has_viewer)
+		ff_feed_load_hides(&q, schema);
+	if (q.has_viewer && q.nfollowed > 0 && ff_feed_network_strategy != 2)
+		ff_feed_load_candidates(&q, schema);
 	if (q.has_viewer && q.nfollowed > 0)
 	{
 		bool		merge = ff_feed_network_strategy == 1 ||
-			(ff_feed_network_strategy == 0 && q.nfollowed <= ff_feed_merge_max_follows);
+			(ff_feed_network_strategy == 0 && q.ncand <= ff_feed_merge_max_follows);
 		int			b = page_batch(limit);
+
+		if (!merge)
+			q.followed = ff_feed_followed_array(&q);
 
 		src[0].nstreams = 2;
 		ff_stream_init(&src[0].streams[0], merge ? FP_NET_POSTS_MERGE : FP_NET_POSTS_FILTER,

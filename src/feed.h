@@ -86,6 +86,7 @@ typedef enum FeedPlanId
 	FP_SECRET,
 	FP_VIEWER,
 	FP_NBA,
+	FP_HIDES,
 	FP_COUNT
 } FeedPlanId;
 
@@ -98,10 +99,22 @@ typedef struct FeedQuery
 	bool		has_viewer;
 	pg_uuid_t	viewer;
 	pg_uuid_t	subject;		/* profile entity */
-	Datum		followed;		/* uuid[]: followed entities minus own */
-	Datum		own;			/* uuid[]: viewer's own entities */
-	Datum		excluded;		/* uuid[]: followed + own */
-	int			nfollowed;
+	const pg_uuid_t *fol;		/* every entity the viewer follows, sorted (own too) */
+	int			nfol;
+	const pg_uuid_t *own_ids;	/* the viewer's own entities, sorted */
+	int			nown;
+	Datum		own;			/* uuid[]: the same, for the listings query */
+	Datum		followed;		/* uuid[]: followed minus own (filter strategy only) */
+	int			nfollowed;		/* followed minus own */
+	/* network candidates: followed entities that may have items (feed_activity.c) */
+	int			ncand;
+	pg_uuid_t  *cand_id;
+	double	   *cand_key[2];	/* [0] posts, [1] events: bound; +Infinity unknown */
+	int		   *cand_order[2];	/* candidates by bound, best first, -Infinity left out */
+	int			ncand_order[2];
+	/* the viewer's hides per table (FF_TBL_*), sorted */
+	int64	   *hidden[3];
+	int			nhidden[3];
 	bool		reels_ok;
 	int			nqueries;		/* statistics for ff_status / tests */
 	int			nrows;
@@ -116,6 +129,7 @@ typedef struct FeedStream
 	bool		partitioned;	/* posts: bound the scan to recent partitions */
 	bool		exhausted;
 	FeedItem   *buf;
+	int			cap;			/* items buf has room for */
 	int			n;
 	int			next;
 	int			batch;
@@ -146,6 +160,28 @@ typedef struct Source
 	bool		dry;
 } Source;
 
+/* Is `x` in the sorted uuid array a[n]? (uuids sort as their bytes) */
+static inline bool
+ff_uuid_in(const pg_uuid_t *a, int n, const pg_uuid_t *x)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			c = memcmp(a[mid].data, x->data, UUID_LEN);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
 /* feed_blend.c */
 extern FeedItem *ff_source_head(Source *src, FeedQuery *q, const char *schema, int *which);
 extern void ff_window_fit(FeedState *st, int nwin);
@@ -160,6 +196,11 @@ extern void ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const Feed
 extern FeedItem *ff_stream_head(FeedStream *s, FeedQuery *q, const char *schema);
 extern int	ff_feed_network_strategy;	/* GUC: 0 auto, 1 merge, 2 filter */
 extern int	ff_feed_merge_max_follows;	/* GUC */
+extern void ff_feed_load_hides(FeedQuery *q, const char *schema);
+extern Datum ff_feed_followed_array(FeedQuery *q);
+
+/* feed_activity.c */
+extern void ff_feed_load_candidates(FeedQuery *q, const char *schema);
 
 /* feed_cursor.c */
 extern char *ff_cursor_encode(const FeedState *st, const bytea *secret, const char *binding,

@@ -31,6 +31,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -40,7 +41,7 @@
 #include "feed.h"
 
 int			ff_feed_network_strategy = 0;
-int			ff_feed_merge_max_follows = 500;
+int			ff_feed_merge_max_follows = 100000;
 
 static SPIPlanPtr plans[FP_COUNT];
 static char *plans_schema = NULL;
@@ -85,13 +86,6 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 	char	   *cart = quote_qualified_identifier(schema, "shopping_cart_items");
 	char	   *follows = quote_qualified_identifier(schema, "follows");
 	char	   *entities = quote_qualified_identifier(schema, "entities");
-	char	   *hp,
-			   *he,
-			   *hl;
-
-	hp = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'post' AND h.item_id = p.id)", hides);
-	he = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'event' AND h.item_id = e.id)", hides);
-	hl = psprintf("NOT EXISTS (SELECT 1 FROM %s h WHERE h.user_id = $6 AND h.item_kind = 'listing' AND h.item_id = l.id)", hides);
 	*nargs = HOME_NARGS;
 	*types = home_types;
 	switch (id)
@@ -102,46 +96,44 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 							" SELECT p.id, " KIND_EXPR " AS kc, p.author_entity_id, p.rank_key, p.created_at"
 							" FROM %s p WHERE p.author_entity_id = f.eid AND p.deleted_at IS NULL"
 							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
-							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7) x "
-							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", posts, hp);
+							" ORDER BY p.rank_key DESC, p.id DESC LIMIT $7) x "
+							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", posts);
 		case FP_NET_POSTS_FILTER:
 			return psprintf("SELECT p.id, " KIND_EXPR ", p.author_entity_id, p.rank_key, p.created_at "
 							"FROM %s p WHERE p.deleted_at IS NULL"
 							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
 							" AND (p.author_entity_id = ANY (SELECT unnest($5::uuid[]))) IS TRUE"
-							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts, hp);
+							" ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts);
 		case FP_NET_EVENTS_MERGE:
 			return psprintf("SELECT x.id, 3, x.host_entity_id, x.rank_key, x.created_at "
 							"FROM unnest($5::uuid[]) AS f(eid) CROSS JOIN LATERAL ("
 							" SELECT e.id, e.host_entity_id, e.rank_key, e.created_at"
 							" FROM %s e WHERE e.host_entity_id = f.eid"
 							" AND (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
-							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7) x "
-							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", events, he);
+							" ORDER BY e.rank_key DESC, e.id DESC LIMIT $7) x "
+							"ORDER BY x.rank_key DESC, x.id DESC LIMIT $7", events);
 		case FP_NET_EVENTS_FILTER:
 			return psprintf("SELECT e.id, 3, e.host_entity_id, e.rank_key, e.created_at "
 							"FROM %s e WHERE (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
 							" AND (e.host_entity_id = ANY (SELECT unnest($5::uuid[]))) IS TRUE"
-							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events, he);
+							" ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events);
 		case FP_DISC_POSTS:
 			return psprintf("SELECT p.id, " KIND_EXPR ", p.author_entity_id, p.rank_key, p.created_at "
 							"FROM %s p WHERE p.deleted_at IS NULL"
 							" AND (p.rank_key, p.id) < ($1, $2) AND p.created_at >= $3 AND p.created_at <= $4"
 							" AND ($8 OR p.kind <> 'reel')"
-							" AND (p.author_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
-							" AND %s ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts, hp);
+														" ORDER BY p.rank_key DESC, p.id DESC LIMIT $7", posts);
 		case FP_DISC_EVENTS:
 			return psprintf("SELECT e.id, 3, e.host_entity_id, e.rank_key, e.created_at "
 							"FROM %s e WHERE (e.rank_key, e.id) < ($1, $2) AND e.created_at <= $4 AND e.ends_at > $4"
-							" AND (e.host_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
-							" AND %s ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events, he);
+														" ORDER BY e.rank_key DESC, e.id DESC LIMIT $7", events);
 		case FP_LISTINGS:
 			return psprintf("SELECT l.id, 2, l.seller_entity_id, l.rank_key, l.created_at "
 							"FROM %s l WHERE l.status = 'active'"
 							" AND (l.rank_key, l.id) < ($1, $2) AND l.created_at <= $4"
 							" AND (l.seller_entity_id = ANY (SELECT unnest($5::uuid[]))) IS NOT TRUE"
-							" AND %s AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.user_id = $6 AND c.listing_id = l.id)"
-							" ORDER BY l.rank_key DESC, l.id DESC LIMIT $7", listings, hl, cart);
+							" AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.user_id = $6 AND c.listing_id = l.id)"
+							" ORDER BY l.rank_key DESC, l.id DESC LIMIT $7", listings, cart);
 		case FP_PROF_POSTS:
 			*nargs = PROF_NARGS;
 			*types = prof_types;
@@ -187,10 +179,8 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 
 				*nargs = 1;
 				*types = t;
-				return psprintf("SELECT a.f, a.o, a.f || a.o, cardinality(a.f) FROM (SELECT"
-								" ARRAY(SELECT fo.entity_id FROM %s fo WHERE fo.follower_user_id = $1"
-								"       AND fo.entity_id <> ALL (o.o) ORDER BY 1) AS f, o.o"
-								" FROM (SELECT ARRAY(SELECT en.id FROM %s en WHERE en.owner_user_id = $1 ORDER BY 1) AS o) o) a",
+				return psprintf("SELECT ARRAY(SELECT fo.entity_id FROM %s fo WHERE fo.follower_user_id = $1 ORDER BY 1),"
+								" ARRAY(SELECT en.id FROM %s en WHERE en.owner_user_id = $1 ORDER BY 1)",
 								follows, entities);
 			}
 		case FP_NBA:
@@ -210,6 +200,16 @@ plan_sql(FeedPlanId id, const char *schema, int *nargs, Oid **types)
 								" FROM (SELECT 1) d LEFT JOIN %s pe ON pe.owner_user_id = $1 AND pe.kind = 'person'",
 								listings, entities, follows, quote_qualified_identifier(schema, "usage_events"),
 								quote_qualified_identifier(schema, "usage_events"), entities);
+			}
+		case FP_HIDES:
+			{
+				static Oid	t[1] = {UUIDOID};
+
+				*nargs = 1;
+				*types = t;
+				return psprintf("SELECT CASE h.item_kind WHEN 'post' THEN %d WHEN 'listing' THEN %d ELSE %d END,"
+								" h.item_id FROM %s h WHERE h.user_id = $1",
+								FF_TBL_POSTS, FF_TBL_LISTINGS, FF_TBL_EVENTS, hides);
 			}
 		case FP_COUNT:
 			break;
@@ -294,7 +294,137 @@ ff_stream_init(FeedStream *s, FeedPlanId plan, uint8 tbl, const FeedPos *pos,
 		s->exhausted = true;
 }
 
-/* Run one batch query for the stream; returns rows kept. */
+/* Is item `id` of table `tbl` among the viewer's hides? (binary search) */
+static bool
+is_hidden(const FeedQuery *q, uint8 tbl, int64 id)
+{
+	const int64 *h = q->hidden[tbl];
+	int			lo = 0,
+				hi = q->nhidden[tbl] - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (h[mid] == id)
+			return true;
+		if (h[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* Run one source query; appends its rows to out[*n] (room for SPI_processed rows). */
+static void
+run_query(SPIPlanPtr plan, Datum *vals, char *nulls, FeedQuery *q, uint8 tbl,
+		  FeedItem *out, int *n, int max)
+{
+	int			rc = SPI_execute_plan(plan, vals, nulls, true, max);
+	TupleDesc	td;
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "source query failed: %s", SPI_result_code_string(rc));
+	q->nqueries++;
+	q->nrows += (int) SPI_processed;
+	td = SPI_tuptable->tupdesc;
+	for (uint64 i = 0; i < SPI_processed && *n < max; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		FeedItem   *it = &out[(*n)++];
+
+		it->id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		it->kind = (uint8) DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+		memcpy(&it->entity, DatumGetUUIDP(SPI_getbinval(tup, td, 3, &isnull)), sizeof(pg_uuid_t));
+		it->key = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
+		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &isnull));
+		it->tbl = tbl;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Stream order inside one table: (key DESC, id DESC). */
+static inline bool
+item_before(const FeedItem *a, const FeedItem *b)
+{
+	return a->key > b->key || (a->key == b->key && a->id > b->id);
+}
+
+/* Merge sorted b[nb] into sorted a[*na], keeping the first `max` (a has room for max). */
+static void
+merge_topk(FeedItem *a, int *na, const FeedItem *b, int nb, int max)
+{
+	FeedItem   *tmp = palloc(sizeof(FeedItem) * max);
+	int			i = 0,
+				j = 0,
+				k = 0;
+
+	while (k < max && (i < *na || j < nb))
+	{
+		if (j >= nb || (i < *na && item_before(&a[i], &b[j])))
+			tmp[k++] = a[i++];
+		else
+			tmp[k++] = b[j++];
+	}
+	memcpy(a, tmp, sizeof(FeedItem) * k);
+	*na = k;
+	pfree(tmp);
+}
+
+/*
+ * Network merge over followed entities in rounds (threshold algorithm): visit the
+ * candidates in order of their activity bound, a chunk at a time (the chunk doubles);
+ * once `batch` rows are in hand, only entities whose bound reaches the last of them
+ * can still place an item, and the first that cannot ends the scan, since bounds are
+ * sorted.  Entities whose bound is above the stream's position are all visited (their
+ * next item is anywhere below it).  Same rows as one query over every followed entity.
+ */
+static void
+merge_rounds(FeedStream *s, FeedQuery *q, SPIPlanPtr plan, Datum *vals, char *nulls,
+			 double lo_key, FeedItem *out, int *nout)
+{
+	int			w = (s->plan == FP_NET_POSTS_MERGE) ? 0 : 1;
+	const int  *ord = q->cand_order[w];
+	const double *bound = q->cand_key[w];
+	int			n = q->ncand_order[w];
+	int			i = 0,
+				chunk = s->batch;
+	FeedItem   *round = palloc(sizeof(FeedItem) * s->batch);
+	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+
+	*nout = 0;
+	while (i < n)
+	{
+		double		floor_key = (*nout >= s->batch) ? out[*nout - 1].key : lo_key;
+		int			j = i,
+					got = 0;
+
+		if (bound[ord[i]] < floor_key)
+			break;
+		while (j < n && bound[ord[j]] >= floor_key &&
+			   (j - i < chunk || bound[ord[j]] >= s->bound_key))
+		{
+			ids[j - i] = UUIDPGetDatum(&q->cand_id[ord[j]]);
+			j++;
+		}
+		vals[4] = PointerGetDatum(construct_array(ids, j - i, UUIDOID, UUID_LEN, false,
+												  TYPALIGN_CHAR));
+		run_query(plan, vals, nulls, q, s->tbl, round, &got, s->batch);
+		merge_topk(out, nout, round, got, s->batch);
+		pfree(DatumGetPointer(vals[4]));
+		i = j;
+		chunk *= 2;
+	}
+	pfree(ids);
+	pfree(round);
+}
+
+/*
+ * Run one batch for the stream; returns the rows read inside the look-back window
+ * (hidden ones included: they advance the position but are not kept).
+ */
 static int
 stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 {
@@ -303,10 +433,11 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 	char		nulls[HOME_NARGS];
 	double		lo_key = -INFINITY;
 	bool		bounded = false;
-	int			rc,
-				i,
+	int			i,
+				nrows = 0,
+				inwin = 0,
 				kept = 0;
-	uint64		nrows;
+	FeedItem   *rows;
 
 	memset(nulls, ' ', sizeof(nulls));
 	if (s->profile)
@@ -340,9 +471,7 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 		vals[3] = TimestampTzGetDatum(q->as_of);
 		switch (s->plan)
 		{
-			case FP_NET_POSTS_MERGE:
 			case FP_NET_POSTS_FILTER:
-			case FP_NET_EVENTS_MERGE:
 			case FP_NET_EVENTS_FILTER:
 				vals[4] = q->followed;
 				break;
@@ -350,7 +479,7 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 				vals[4] = q->own;
 				break;
 			default:
-				vals[4] = q->excluded;
+				vals[4] = q->own;	/* unused; merge plans set it per round */
 				break;
 		}
 		vals[5] = UUIDPGetDatum(&q->viewer);
@@ -358,50 +487,44 @@ stream_fetch(FeedStream *s, FeedQuery *q, const char *schema)
 		vals[6] = Int32GetDatum(s->batch);
 		vals[7] = BoolGetDatum(q->reels_ok);
 	}
-	rc = SPI_execute_plan(plan, vals, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "source query failed: %s", SPI_result_code_string(rc));
-	q->nqueries++;
-	nrows = SPI_processed;
-	q->nrows += (int) nrows;
-	if (s->buf == NULL || s->n < (int) nrows)
+	rows = palloc(sizeof(FeedItem) * s->batch);
+	if (s->plan == FP_NET_POSTS_MERGE || s->plan == FP_NET_EVENTS_MERGE)
+		merge_rounds(s, q, plan, vals, nulls, lo_key, rows, &nrows);
+	else
+		run_query(plan, vals, nulls, q, s->tbl, rows, &nrows, s->batch);
+
+	if (s->buf == NULL || s->cap < nrows)
 	{
 		if (s->buf)
 			pfree(s->buf);
-		s->buf = MemoryContextAlloc(q->mcxt, sizeof(FeedItem) * Max((int) nrows, s->batch));
+		s->cap = Max(nrows, s->batch);
+		s->buf = MemoryContextAlloc(q->mcxt, sizeof(FeedItem) * s->cap);
 	}
 	s->n = 0;
 	s->next = 0;
-	for (i = 0; i < (int) nrows; i++)
+	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		FeedItem   *it = &s->buf[kept];
+		FeedItem   *it = &rows[i];
 
-		it->id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-		it->kind = (uint8) DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
-		memcpy(&it->entity, DatumGetUUIDP(SPI_getbinval(tup, td, 3, &isnull)), sizeof(pg_uuid_t));
-		it->key = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
-		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &isnull));
-		it->tbl = s->tbl;
 		if (bounded && it->key < lo_key)
 			break;				/* older partitions may hold items above this one */
-		kept++;
+		inwin++;
+		/* the position moves past hidden items too */
+		s->bound_key = it->key;
+		s->bound_ts = it->created_at;
+		s->bound_id = it->id;
+		if (q->nhidden[s->tbl] > 0 && is_hidden(q, s->tbl, it->id))
+			continue;
+		if ((s->plan == FP_DISC_POSTS || s->plan == FP_DISC_EVENTS) &&
+			(ff_uuid_in(q->fol, q->nfol, &it->entity) || ff_uuid_in(q->own_ids, q->nown, &it->entity)))
+			continue;			/* discover: not from followed or own entities */
+		s->buf[kept++] = *it;
 	}
-	SPI_freetuptable(SPI_tuptable);
+	pfree(rows);
 	s->n = kept;
-	if (kept > 0)
-	{
-		FeedItem   *last = &s->buf[kept - 1];
-
-		s->bound_key = last->key;
-		s->bound_ts = last->created_at;
-		s->bound_id = last->id;
-	}
-	if (!bounded && (int) nrows < s->batch)
+	if (!bounded && nrows < s->batch)
 		s->exhausted = true;	/* the whole remaining range was read */
-	return kept;
+	return inwin;
 }
 
 /* The next unconsumed item of the stream, or NULL when it has run dry. */
@@ -421,4 +544,57 @@ ff_stream_head(FeedStream *s, FeedQuery *q, const char *schema)
 		}
 	}
 	return &s->buf[s->next];
+}
+
+/* The followed entities minus own ones as a uuid[] (for the filter strategy's queries). */
+Datum
+ff_feed_followed_array(FeedQuery *q)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * Max(q->nfol, 1));
+	int			n = 0;
+
+	for (int i = 0; i < q->nfol; i++)
+		if (!ff_uuid_in(q->own_ids, q->nown, &q->fol[i]))
+			ids[n++] = UUIDPGetDatum(&q->fol[i]);
+	return PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}
+
+/* int64 comparison for qsort. */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* The viewer's hidden items, per table, sorted: read once per page, checked in C. */
+void
+ff_feed_load_hides(FeedQuery *q, const char *schema)
+{
+	Datum		arg = UUIDPGetDatum(&q->viewer);
+	int			rc;
+	int			n[3] = {0, 0, 0};
+
+	rc = SPI_execute_plan(ff_feed_plan(FP_HIDES, schema), &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "hides query failed: %s", SPI_result_code_string(rc));
+	for (int t = 0; t < 3; t++)
+		q->hidden[t] = MemoryContextAlloc(q->mcxt, sizeof(int64) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			t = DatumGetInt32(SPI_getbinval(tup, td, 1, &isnull));
+
+		q->hidden[t][n[t]++] = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (int t = 0; t < 3; t++)
+	{
+		qsort(q->hidden[t], n[t], sizeof(int64), int64_cmp);
+		q->nhidden[t] = n[t];
+	}
 }

@@ -108,3 +108,50 @@ INSERT INTO _ff_grants (object_kind, object_name, privileges, role_name) VALUES
   ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'anon'),
   ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'authenticated'),
   ('FUNCTION', '_ff_status_feed()', 'EXECUTE', 'service_role');
+
+-- Per-entity activity bounds for the network source (src/feed_activity.c): an upper
+-- bound of the rank_key of each entity's live posts (post_key) and of its events
+-- (event_key), '-Infinity' when it has none.  The ranker visits followed entities in
+-- order of these bounds and stops at the first that cannot reach the page, so a page
+-- costs what it shows, not what the viewer follows.  Row triggers on entities, posts and
+-- events keep it (ENABLE ALWAYS, so logical-replication apply keeps it too); bounds only
+-- grow, so a deleted post or an ended event leaves an overestimate (a wasted visit,
+-- never a lost item).  An entity without a row is unknown and always visited, so a
+-- data-only load with triggers disabled is slower, never wrong (docs/feed.md).
+CREATE TABLE _ff_entity_activity (
+  entity_id  uuid PRIMARY KEY REFERENCES entities (id) ON DELETE CASCADE,
+  post_key   float8 NOT NULL DEFAULT '-Infinity',
+  event_key  float8 NOT NULL DEFAULT '-Infinity',
+  raised_xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
+) WITH (fillfactor = 80);
+-- Backends cache bounds and re-read only rows changed by transactions their last read
+-- could not see (raised_xid >= that read's snapshot xmin): exact, and cheap per page.
+CREATE INDEX _ff_entity_activity_raised_idx ON _ff_entity_activity (raised_xid);
+ALTER TABLE _ff_entity_activity ENABLE ROW LEVEL SECURITY;   -- no policies: app roles see nothing
+REVOKE ALL ON _ff_entity_activity FROM PUBLIC;
+COMMENT ON TABLE _ff_entity_activity IS
+  'Upper bounds of each entity''s best post and event rank_key, and the transaction that last raised them (kept by triggers; read by the feed)';
+
+CREATE FUNCTION _ff_entity_activity_touch() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_entity_activity_touch';
+COMMENT ON FUNCTION _ff_entity_activity_touch() IS
+  'Row trigger: raise the entity''s activity bound (argument: entity, post or event)';
+REVOKE EXECUTE ON FUNCTION _ff_entity_activity_touch() FROM PUBLIC;
+
+CREATE TRIGGER _ff_activity_entities AFTER INSERT ON entities
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('entity');
+ALTER TABLE entities ENABLE ALWAYS TRIGGER _ff_activity_entities;
+CREATE TRIGGER _ff_activity_posts AFTER INSERT OR UPDATE ON posts
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('post');
+ALTER TABLE posts ENABLE ALWAYS TRIGGER _ff_activity_posts;
+CREATE TRIGGER _ff_activity_events AFTER INSERT OR UPDATE ON events
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('event');
+ALTER TABLE events ENABLE ALWAYS TRIGGER _ff_activity_events;
+
+-- Bounds for the rows already there (none at a fresh install or a restore: the restored
+-- rows go in through the triggers).
+INSERT INTO _ff_entity_activity (entity_id, post_key, event_key)
+SELECT e.id,
+       coalesce((SELECT max(p.rank_key) FROM posts p WHERE p.author_entity_id = e.id AND p.deleted_at IS NULL), '-Infinity'),
+       coalesce((SELECT max(v.rank_key) FROM events v WHERE v.host_entity_id = e.id), '-Infinity')
+FROM entities e;

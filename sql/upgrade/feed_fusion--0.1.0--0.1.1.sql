@@ -172,6 +172,47 @@ ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_total_ms_check,
 ALTER TABLE rpc_metrics DROP CONSTRAINT rpc_metrics_max_ms_check,
   ADD CONSTRAINT rpc_metrics_max_ms_check CHECK (max_ms >= 0 AND max_ms <= 3600000);
 
+-- ==== 60_feed.sql — per-entity activity bounds for the network source ====
+-- The network merge visits followed entities in order of these bounds (src/feed_activity.c);
+-- the rows for existing entities are computed here, under the triggers' table locks.
+CREATE TABLE _ff_entity_activity (
+  entity_id  uuid PRIMARY KEY REFERENCES entities (id) ON DELETE CASCADE,
+  post_key   float8 NOT NULL DEFAULT '-Infinity',
+  event_key  float8 NOT NULL DEFAULT '-Infinity',
+  raised_xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
+) WITH (fillfactor = 80);
+-- Backends cache bounds and re-read only rows changed by transactions their last read
+-- could not see (raised_xid >= that read's snapshot xmin): exact, and cheap per page.
+CREATE INDEX _ff_entity_activity_raised_idx ON _ff_entity_activity (raised_xid);
+ALTER TABLE _ff_entity_activity ENABLE ROW LEVEL SECURITY;   -- no policies: app roles see nothing
+REVOKE ALL ON _ff_entity_activity FROM PUBLIC;
+COMMENT ON TABLE _ff_entity_activity IS
+  'Upper bounds of each entity''s best post and event rank_key, and the transaction that last raised them (kept by triggers; read by the feed)';
+
+CREATE FUNCTION _ff_entity_activity_touch() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'ff_entity_activity_touch';
+COMMENT ON FUNCTION _ff_entity_activity_touch() IS
+  'Row trigger: raise the entity''s activity bound (argument: entity, post or event)';
+REVOKE EXECUTE ON FUNCTION _ff_entity_activity_touch() FROM PUBLIC;
+
+CREATE TRIGGER _ff_activity_entities AFTER INSERT ON entities
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('entity');
+ALTER TABLE entities ENABLE ALWAYS TRIGGER _ff_activity_entities;
+CREATE TRIGGER _ff_activity_posts AFTER INSERT OR UPDATE ON posts
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('post');
+ALTER TABLE posts ENABLE ALWAYS TRIGGER _ff_activity_posts;
+CREATE TRIGGER _ff_activity_events AFTER INSERT OR UPDATE ON events
+  FOR EACH ROW EXECUTE FUNCTION _ff_entity_activity_touch('event');
+ALTER TABLE events ENABLE ALWAYS TRIGGER _ff_activity_events;
+
+-- Bounds for the rows already there (none at a fresh install or a restore: the restored
+-- rows go in through the triggers).
+INSERT INTO _ff_entity_activity (entity_id, post_key, event_key)
+SELECT e.id,
+       coalesce((SELECT max(p.rank_key) FROM posts p WHERE p.author_entity_id = e.id AND p.deleted_at IS NULL), '-Infinity'),
+       coalesce((SELECT max(v.rank_key) FROM events v WHERE v.host_entity_id = e.id), '-Infinity')
+FROM entities e;
+
 -- ==== 00_base.sql, 05_partitions.sql, 90_grants.sql and each component's registry
 -- ==== rows — privileges are exactly the registry ====
 -- Supabase runs ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES,
@@ -393,3 +434,4 @@ FROM unnest(ARRAY['_ff_flags_cache_info()', '_ff_status_flags()',
      unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r;
 
 SELECT ff_apply_grants();
+
