@@ -15,10 +15,13 @@
  *       created_at >= lo (runtime partition pruning on a generic plan) is exact for
  *       all rows with rank_key >= epoch(lo)/172800; rows below are dropped and the
  *       look-back widens (x4, then unbounded) only when a window yields nothing.
- *       Network with followed entities: either one index scan per followed entity
- *       merged (LATERAL over posts_author_rank_idx) or the global order filtered by a
- *       hashed set; feed_fusion.feed_network_strategy picks (auto: merge up to
- *       feed_fusion.feed_merge_max_follows follows) — see bench/feed/README.md.
+ *       Network with followed entities: by default the per-entity index scans
+ *       (LATERAL over posts_author_rank_idx) of only those followed entities whose
+ *       activity bound (feed_activity.c) can reach the batch, visited best bound
+ *       first in doubling chunks (merge_rounds); or the global order filtered by the
+ *       followed set (feed_fusion.feed_network_strategy).  Hides and the
+ *       followed/own exclusion of discover are checked in C against sets read once
+ *       per page; a skipped row still moves the stream's position.
  * Locking: none beyond the AccessShareLocks the queries take.  Plans are cached per
  *       backend and rebuilt when the extension's schema changes; plancache handles
  *       invalidation on DDL.
