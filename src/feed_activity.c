@@ -15,7 +15,8 @@
  *       always visited, so a load with triggers disabled is slower, never wrong.
  * Locking: the bound is read first and the row upserted only when it rises, so most
  *       updates of a post take no lock here; two transactions raising one entity's
- *       bound serialise on its row.  The write runs as the extension owner under
+ *       bound serialise on its row.  A subtransaction remembers the bounds it made
+ *       sure of, so a bulk load pays one lookup per entity rather than per row.  The write runs as the extension owner under
  *       SECURITY_RESTRICTED_OPERATION (ff_run_as_owner), after ff_check_own_triggers.
  */
 #include "postgres.h"
@@ -23,12 +24,15 @@
 #include <math.h>
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/uuid.h"
 
 #include "context.h"
@@ -55,7 +59,50 @@ typedef struct ActWrite
 	ActKind		kind;
 	pg_uuid_t	entity;
 	double		key;
+	double		result;			/* the bound afterwards (>= key) */
 } ActWrite;
+
+/*
+ * Bounds the current subtransaction has already made sure of, so a bulk load of many
+ * posts per entity pays one lookup per entity, not per row.  Valid only inside the
+ * subtransaction that recorded them (a rollback may undo a raise): a new transaction
+ * or subtransaction starts an empty set.
+ */
+typedef struct EnsuredKey
+{
+	pg_uuid_t	entity;
+	int			kind;
+} EnsuredKey;
+typedef struct Ensured
+{
+	EnsuredKey	k;
+	double		bound;
+} Ensured;
+static HTAB *ensured = NULL;	/* in TopTransactionContext */
+static LocalTransactionId ensured_lxid = InvalidLocalTransactionId;
+static SubTransactionId ensured_subxid = InvalidSubTransactionId;
+
+/* The set for the current subtransaction (created empty when it is new). */
+static HTAB *
+ensured_set(void)
+{
+	HASHCTL		ctl;
+
+	if (ensured != NULL && ensured_lxid == MyProc->lxid &&
+		ensured_subxid == GetCurrentSubTransactionId())
+		return ensured;
+	if (ensured != NULL && ensured_lxid == MyProc->lxid)
+		hash_destroy(ensured);	/* same transaction: its memory is still there */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(EnsuredKey);
+	ctl.entrysize = sizeof(Ensured);
+	ctl.hcxt = TopTransactionContext;
+	ensured = hash_create("feed_fusion ensured bounds", 256, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ensured_lxid = MyProc->lxid;
+	ensured_subxid = GetCurrentSubTransactionId();
+	return ensured;
+}
 
 /* Prepare and keep one plan. */
 static SPIPlanPtr
@@ -143,9 +190,11 @@ activity_write(void *arg)
 		cur = current_bound(w);
 		if (!isnan(cur) && cur >= w->key)
 		{
+			w->result = cur;
 			SPI_finish();
 			return;				/* already covered: no write, no row lock */
 		}
+		w->result = w->key;
 		vals[1] = Float8GetDatum(w->key);
 		rc = SPI_execute_plan(plan_raise[w->kind], vals, NULL, false, 0);
 	}
@@ -227,8 +276,31 @@ ff_entity_activity_touch(PG_FUNCTION_ARGS)
 			return PointerGetDatum(NULL);
 		w.key = DatumGetFloat8(d);
 	}
+	if (w.kind != ACT_ENTITY)
+	{
+		EnsuredKey	k;
+		Ensured    *e;
+
+		memset(&k, 0, sizeof(k));
+		k.entity = w.entity;
+		k.kind = w.kind;
+		e = hash_search(ensured_set(), &k, HASH_FIND, NULL);
+		if (e != NULL && e->bound >= w.key)
+			return PointerGetDatum(NULL);	/* made sure of earlier in this subtransaction */
+	}
 	ff_check_own_triggers(ff_extension_relid(FF_REL_ENTITY_ACTIVITY));
 	ff_run_as_owner(activity_write, &w);
+	if (w.kind != ACT_ENTITY)
+	{
+		EnsuredKey	k;
+		Ensured    *e;
+
+		memset(&k, 0, sizeof(k));
+		k.entity = w.entity;
+		k.kind = w.kind;
+		e = hash_search(ensured_set(), &k, HASH_ENTER, NULL);
+		e->bound = w.result;
+	}
 	return PointerGetDatum(NULL);
 }
 

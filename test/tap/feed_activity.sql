@@ -5,7 +5,7 @@
 BEGIN;
 \set QUIET 1
 \ir feed_fixture.inc
-SELECT plan(19);
+SELECT plan(21);
 
 -- page buffers (shared hits) of one first page, as EXPLAIN (ANALYZE, BUFFERS) counts them
 CREATE FUNCTION pg_temp.page_buffers(p_viewer uuid, p_lane text) RETURNS bigint
@@ -60,6 +60,22 @@ INSERT INTO events (host_entity_id, title, starts_at, ends_at, base_score, creat
 VALUES (tests.uid(7001), 'e', now(), now() + interval '1 day', 0.3, now());
 SELECT is((SELECT event_key FROM _ff_entity_activity WHERE entity_id = tests.uid(7001)),
           (SELECT max(rank_key) FROM events WHERE host_entity_id = tests.uid(7001)), 'an event raises event_key');
+-- many rows of one entity in one statement: the bound is the best of them
+INSERT INTO posts (author_entity_id, base_score, created_at)
+SELECT tests.uid(7001), g / 100.0, now() - g * interval '1 minute' FROM generate_series(1, 100) g;
+SELECT is((SELECT post_key FROM _ff_entity_activity WHERE entity_id = tests.uid(7001)),
+          (SELECT max(rank_key) FROM posts WHERE author_entity_id = tests.uid(7001) AND id <> 970001),
+          'a bulk insert leaves the best rank_key any live row ever had');
+-- a raise undone by ROLLBACK TO SAVEPOINT is made again by the next equal post
+INSERT INTO entities (id, owner_user_id, kind, handle) VALUES (tests.uid(7002), tests.uid(702), 'business', 'sp');
+SAVEPOINT sp;
+INSERT INTO posts (id, author_entity_id, base_score, created_at) OVERRIDING SYSTEM VALUE
+VALUES (970011, tests.uid(7002), 0.9, now());
+ROLLBACK TO SAVEPOINT sp;
+INSERT INTO posts (id, author_entity_id, base_score, created_at) OVERRIDING SYSTEM VALUE
+VALUES (970012, tests.uid(7002), 0.9, now());
+SELECT is((SELECT post_key FROM _ff_entity_activity WHERE entity_id = tests.uid(7002)),
+          (SELECT rank_key FROM posts WHERE id = 970012), 'a raise rolled back to a savepoint is redone');
 DELETE FROM entities WHERE id = tests.uid(7001);
 SELECT is((SELECT count(*) FROM _ff_entity_activity WHERE entity_id = tests.uid(7001)), 0::bigint,
           'deleting the entity deletes its row');
