@@ -307,7 +307,9 @@ ff_entity_activity_touch(PG_FUNCTION_ARGS)
 /* ----------------------------------------------------------------------
  * Reader: the bounds of a viewer's followed entities, from a per-backend cache
  *
- * Entries are filled on first use (one `= ANY` query for the misses) and kept exact
+ * A new cache takes the whole table in one scan when the planner's estimate says it
+ * fits (then a miss means "no row"); otherwise entries are filled on first use (one
+ * `= ANY` query for the misses).  Either way they are kept exact
  * across transactions by deltas: every change to a row stamps raised_xid with its
  * transaction, and each page re-reads the rows with raised_xid >= the snapshot xmin of
  * the previous read — every transaction below that xmin had ended, so its committed
@@ -330,10 +332,12 @@ typedef struct ActEntry
 static HTAB *act_cache = NULL;
 static Oid	act_cache_relid = InvalidOid;
 static bool act_cache_primed = false;	/* act_cache_xmin is meaningful */
+static bool act_cache_complete = false; /* holds every row: a miss means "no row" */
 static uint64 act_cache_xmin = 0;	/* changes by transactions below it are in */
 static SPIPlanPtr plan_xmin,
 			plan_delta,
-			plan_fetch;
+			plan_fetch,
+			plan_all;
 static Oid	reader_relid = InvalidOid;
 
 /* Empty (or create) the cache. */
@@ -349,6 +353,7 @@ cache_reset(void)
 	ctl.entrysize = sizeof(ActEntry);
 	act_cache = hash_create("feed_fusion activity bounds", 1024, &ctl, HASH_ELEM | HASH_BLOBS);
 	act_cache_primed = false;
+	act_cache_complete = false;
 }
 
 /* The reader's plans, for the activity table `relid`. */
@@ -367,7 +372,9 @@ prepare_reader(Oid relid)
 		SPI_freeplan(plan_delta);
 	if (plan_fetch)
 		SPI_freeplan(plan_fetch);
-	plan_xmin = plan_delta = plan_fetch = NULL;
+	if (plan_all)
+		SPI_freeplan(plan_all);
+	plan_xmin = plan_delta = plan_fetch = plan_all = NULL;
 	reader_relid = InvalidOid;
 	tbl = ff_qualified("_ff_entity_activity");
 	plan_xmin = keep_plan("SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())",
@@ -377,6 +384,11 @@ prepare_reader(Oid relid)
 						   1, t_xid8);
 	plan_fetch = keep_plan(psprintf("SELECT a.entity_id, a.post_key, a.event_key FROM %s a "
 									"WHERE a.entity_id = ANY ($1)", tbl), 1, t_ids);
+	/* the whole table, when the planner's estimate says it fits (one scan per backend) */
+	plan_all = keep_plan(psprintf("SELECT a.entity_id, a.post_key, a.event_key FROM %s a "
+								  "WHERE (SELECT c.reltuples FROM pg_catalog.pg_class c "
+								  "WHERE c.oid = %u) BETWEEN 0 AND %d LIMIT %d",
+								  tbl, relid, ACT_CACHE_MAX / 2, ACT_CACHE_MAX / 2 + 1), 0, NULL);
 	reader_relid = relid;
 }
 
@@ -428,6 +440,15 @@ cache_catch_up(void)
 	}
 	if (hash_get_num_entries(act_cache) > ACT_CACHE_MAX)
 		cache_reset();
+	if (!act_cache_primed)
+	{
+		/* a new cache: take every row at once if the table is small enough */
+		if (SPI_execute_plan(plan_all, NULL, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "feed_fusion: activity load failed");
+		cache_store_rows();
+		act_cache_complete = SPI_processed > 0 && SPI_processed <= ACT_CACHE_MAX / 2;
+		SPI_freetuptable(SPI_tuptable);
+	}
 	act_cache_xmin = xmin;
 	act_cache_primed = true;
 }
@@ -454,13 +475,16 @@ cache_fill(Datum *ids, int n)
 			missid[nmiss++] = ids[i];
 		}
 	}
-	if (nmiss > 0)
+	if (nmiss > 0 && !act_cache_complete)
 	{
 		arg = PointerGetDatum(construct_array(missid, nmiss, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 		if (SPI_execute_plan(plan_fetch, &arg, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "feed_fusion: activity lookup failed");
 		cache_store_rows();
 		SPI_freetuptable(SPI_tuptable);
+	}
+	if (nmiss > 0)
+	{
 		for (int k = 0; k < nmiss; k++)
 		{
 			bool		found;

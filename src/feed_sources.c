@@ -393,7 +393,7 @@ merge_rounds(FeedStream *s, FeedQuery *q, SPIPlanPtr plan, Datum *vals, char *nu
 	const double *bound = q->cand_key[w];
 	int			n = q->ncand_order[w];
 	int			i = 0,
-				chunk = s->batch;
+				chunk = Min(s->batch, 8);
 	FeedItem   *round = palloc(sizeof(FeedItem) * s->batch);
 	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
 
