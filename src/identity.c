@@ -183,6 +183,52 @@ json_object_string(const char *json, const char *key)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* Value of one hex digit, or -1. */
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * uuid_in for the canonical form (8-4-4-4-12 hex digits, any case), which is what
+ * PostgREST puts in the claims, without a function call; false for any other text,
+ * which then goes through uuid_in itself (same result, same errors).
+ */
+static bool
+canonical_uuid(const char *s, pg_uuid_t *out)
+{
+	int			i,
+				n = 0;
+
+	for (i = 0; i < 36; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+			continue;
+		}
+		if (hex_value(s[i]) < 0)
+			return false;		/* also stops at a terminator before 36 */
+	}
+	if (s[36] != '\0')
+		return false;
+	for (i = 0; i < 36; i += 2)
+	{
+		if (s[i] == '-')
+			i++;
+		out->data[n++] = (unsigned char) (hex_value(s[i]) << 4 | hex_value(s[i + 1]));
+	}
+	return true;
+}
+
 /* Resolve the user from the two settings PostgREST may set (claim.sub first). */
 static bool
 resolve_user(const char *sub_guc, const char *claims, pg_uuid_t *out)
@@ -193,7 +239,8 @@ resolve_user(const char *sub_guc, const char *claims, pg_uuid_t *out)
 		sub = json_object_string(claims, "sub");
 	if (sub == NULL || sub[0] == '\0')
 		return false;
-	*out = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(sub)));
+	if (!canonical_uuid(sub, out))
+		*out = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(sub)));
 	return true;
 }
 
@@ -405,6 +452,26 @@ static int	subj_anon_header = -1;
 static int	subj_anon_hops = -1;
 static char *subj_anon = NULL;	/* "ip:<address>" or "anon" (TopMemoryContext) */
 
+/* subj_user_text = "u:" + uuid_out's text of u (lower-case 8-4-4-4-12). */
+static void
+format_subject_user(const pg_uuid_t *u)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	   *p = subj_user_text;
+	int			i;
+
+	*p++ = 'u';
+	*p++ = ':';
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u->data[i] >> 4];
+		*p++ = hex[u->data[i] & 0x0F];
+	}
+	*p = '\0';
+}
+
 /* "ip:<address>" or "anon" for the current request.headers and address settings, cached. */
 static const char *
 anonymous_subject(void)
@@ -440,8 +507,7 @@ ff_current_subject(void)
 	if (!subj_user_valid || memcmp(&u, &subj_user, sizeof(u)) != 0)
 	{
 		subj_user_valid = false;
-		snprintf(subj_user_text, sizeof(subj_user_text), "u:%s",
-				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))));
+		format_subject_user(&u);
 		subj_user = u;
 		subj_user_valid = true;
 	}

@@ -98,6 +98,19 @@ SELECT set_config('request.jwt.claims', '{"sub":"' || tests.uid(g) || '"}', fals
 FROM generate_series(3, 5) g;
 SELECT set_config('request.jwt.claim.sub', tests.uid(9)::text, false) IS NOT NULL, ff_request_subject() AS claim_sub_wins;
 SELECT set_config('request.jwt.claim.sub', '', false) IS NOT NULL, ff_request_subject() AS claims_again;
+-- uuid spellings: the canonical form in any case, uuid_in's other forms, bad ones (22P02).
+SELECT set_config('request.jwt.claims', '{"sub":"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"}', false) IS NOT NULL,
+       ff_request_subject() AS upper_case;
+SELECT set_config('request.jwt.claims', '{"sub":"{a0eebc999c0b4ef8bb6d6bb9bd380a12}"}', false) IS NOT NULL,
+       ff_request_subject() AS braces;
+SELECT set_config('request.jwt.claims', '{"sub":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1"}', false) IS NOT NULL,
+       rl_c.err('SELECT ff_request_subject()') AS short;
+SELECT set_config('request.jwt.claims', '{"sub":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g"}', false) IS NOT NULL,
+       rl_c.err('SELECT ff_request_subject()') AS not_hex;
+SELECT set_config('request.jwt.claims', '{"sub":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111"}', false) IS NOT NULL,
+       rl_c.err('SELECT ff_request_subject()') AS too_long;
+SELECT set_config('request.jwt.claims', '{"sub":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13"}', false) IS NOT NULL,
+       ff_request_subject() AS canonical_after_errors;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', false) IS NOT NULL, ff_request_subject() AS no_sub;
 SELECT set_config('request.headers', '{"x-forwarded-for":"198.51.100.7, 203.0.113.9"}', false) IS NOT NULL,
        ff_request_subject() AS rightmost;
