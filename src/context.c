@@ -99,6 +99,7 @@ typedef struct FfTriggerCheck
 static FfTriggerCheck trigger_checks[FF_TRIGGER_SLOTS];
 static int	trigger_next_slot = 0;	/* round-robin replacement */
 static uint64 relcache_events = 0;	/* relcache callbacks seen (any relation) */
+static uint64 proc_gen = 1;		/* pg_proc invalidations seen (ff_proc_generation) */
 
 /* Forget every cached trigger check. */
 static void
@@ -142,6 +143,8 @@ static void
 context_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	ext_valid = false;
+	if (cacheid == PROCOID)
+		proc_gen++;
 }
 
 /* Register the callbacks once per backend (the callback arrays are fixed-size). */
@@ -275,6 +278,14 @@ ff_config_generation(FfRel rel)
 	if ((unsigned) rel >= FF_REL_COUNT || !rel_valid[rel])
 		(void) ff_extension_relid(rel); /* resolves, or rejects a bad rel */
 	return rel_gen[rel];
+}
+
+/* See context.h. */
+uint64
+ff_proc_generation(void)
+{
+	register_callbacks();
+	return proc_gen;
 }
 
 /* A name in the extension's schema, quoted for SQL text. */

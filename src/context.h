@@ -50,6 +50,14 @@ extern Oid	ff_extension_relid(FfRel rel);
  */
 extern uint64 ff_config_generation(FfRel rel);
 
+/*
+ * Moves on every pg_proc invalidation this backend receives (CREATE OR REPLACE, DROP,
+ * ALTER FUNCTION, DROP/CREATE EXTENSION, a cache reset): a per-backend copy of what
+ * a function's pg_proc row says (e.g. its result row type) is current while this
+ * still returns the value read before the copy was made.
+ */
+extern uint64 ff_proc_generation(void);
+
 /* quote_identifier(schema) || '.' || quote_identifier(name) in the extension's schema. */
 extern char *ff_qualified(const char *name);
 

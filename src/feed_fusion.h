@@ -41,8 +41,8 @@ extern bool ff_current_user_uuid(pg_uuid_t *out);
 extern bool ff_acts_as_service_role(void);
 /* identity.c: raise 42501 "permission denied for function <fn>" unless it does. */
 extern void ff_require_service_role(const char *fn);
-/* identity.c: rate-limit subject: user uuid text, else client address, else "anon". */
-extern char *ff_current_subject(void);
+/* identity.c: rate-limit subject: "u:<uuid>", else "ip:<address>", else "anon" (valid until the next call). */
+extern const char *ff_current_subject(void);
 /* identity.c: define the client-address settings (called by ff_rate_limiter_init). */
 extern void ff_identity_init(void);
 

@@ -18,6 +18,16 @@
  *       the text is spelled; anything else is "no address" ('anon': one shared
  *       bucket, never a bucket per string).  Both settings are PGC_SUSET: an app
  *       role that could pick the header or the hop count could pick its subject.
+ * Caches (per backend, so a statement pays for none of this again): the settings
+ *       are found through a remembered position in the GUC array (guc_value, exact:
+ *       the array is sorted, so a hit is the entry at that position and a miss is
+ *       proven by its two neighbours); the user and the subject are re-derived only
+ *       when the text of request.jwt.claim.sub / request.jwt.claims / request.headers
+ *       (or the two client-address settings) differs from the last call; the
+ *       service_role answer is kept per GetUserId() and forgotten on any pg_authid or
+ *       pg_auth_members invalidation (the callbacks acl.c's role-membership cache
+ *       uses), so SET ROLE, SECURITY DEFINER, GRANT/REVOKE, ALTER ROLE [NO]SUPERUSER
+ *       and DROP/CREATE ROLE service_role are followed exactly as without the cache.
  * Locking: none (backend-local state only).
  */
 #include "postgres.h"
@@ -28,8 +38,11 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "feed_fusion.h"
@@ -67,12 +80,91 @@ static bool cached_valid = false;
 static bool cached_has_user = false;
 static pg_uuid_t cached_user;
 
-/* Current value of a custom setting, or NULL when unset or empty. */
-static const char *
-guc_or_null(const char *name)
+/* A setting read on every call, and the GUC array position where it was last looked for. */
+typedef struct FfGucSlot
 {
-	const char *v = GetConfigOption(name, true, false);
+	const char *name;
+	int			hint;			/* index of the entry, or where it would be inserted */
+} FfGucSlot;
 
+static FfGucSlot guc_claim_sub = {"request.jwt.claim.sub", -1};
+static FfGucSlot guc_claims = {"request.jwt.claims", -1};
+static FfGucSlot guc_headers = {"request.headers", -1};
+
+#if PG_VERSION_NUM < 160000
+/* The order guc.c keeps its array in (its guc_name_compare: ASCII case-folded). */
+static int
+guc_name_cmp(const char *a, const char *b)
+{
+	while (*a && *b)
+	{
+		char		ca = *a++;
+		char		cb = *b++;
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return ca - cb;
+	}
+	return *a ? 1 : (*b ? -1 : 0);
+}
+
+/*
+ * The GUC entry of slot->name, or NULL: what GetConfigOption's bsearch finds, but
+ * first checked at the remembered position, where a hit is the same name and a miss
+ * is a predecessor below and a successor above it (the array is sorted, so nothing
+ * lies between two neighbours).  Exact whatever was added, removed or moved since.
+ */
+static struct config_generic *
+guc_find(FfGucSlot *slot)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			h = slot->hint;
+	int			lo = 0,
+				hi = n;
+
+	if (h >= 0 && h <= n)
+	{
+		if (h < n && guc_name_cmp(vars[h]->name, slot->name) == 0)
+			return vars[h];
+		if ((h == 0 || guc_name_cmp(vars[h - 1]->name, slot->name) < 0) &&
+			(h == n || guc_name_cmp(slot->name, vars[h]->name) < 0))
+			return NULL;
+	}
+	while (lo < hi)				/* first entry not below the name */
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (guc_name_cmp(vars[mid]->name, slot->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	slot->hint = lo;
+	return (lo < n && guc_name_cmp(vars[lo]->name, slot->name) == 0) ? vars[lo] : NULL;
+}
+#endif
+
+/* Current value of a custom setting, or NULL when unset or empty (GetConfigOption, cheaper). */
+static const char *
+guc_value(FfGucSlot *slot)
+{
+	const char *v;
+#if PG_VERSION_NUM < 160000
+	struct config_generic *rec = guc_find(slot);
+
+	if (rec == NULL)
+		return NULL;
+	if (rec->vartype == PGC_STRING)
+		v = *((struct config_string *) rec)->variable;	/* what GetConfigOption returns */
+	else
+		v = GetConfigOption(slot->name, true, false);
+#else
+	v = GetConfigOption(slot->name, true, false);
+#endif
 	return (v == NULL || v[0] == '\0') ? NULL : v;
 }
 
@@ -91,6 +183,52 @@ json_object_string(const char *json, const char *key)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* Value of one hex digit, or -1. */
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * uuid_in for the canonical form (8-4-4-4-12 hex digits, any case), which is what
+ * PostgREST puts in the claims, without a function call; false for any other text,
+ * which then goes through uuid_in itself (same result, same errors).
+ */
+static bool
+canonical_uuid(const char *s, pg_uuid_t *out)
+{
+	int			i,
+				n = 0;
+
+	for (i = 0; i < 36; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+			continue;
+		}
+		if (hex_value(s[i]) < 0)
+			return false;		/* also stops at a terminator before 36 */
+	}
+	if (s[36] != '\0')
+		return false;
+	for (i = 0; i < 36; i += 2)
+	{
+		if (s[i] == '-')
+			i++;
+		out->data[n++] = (unsigned char) (hex_value(s[i]) << 4 | hex_value(s[i + 1]));
+	}
+	return true;
+}
+
 /* Resolve the user from the two settings PostgREST may set (claim.sub first). */
 static bool
 resolve_user(const char *sub_guc, const char *claims, pg_uuid_t *out)
@@ -101,7 +239,8 @@ resolve_user(const char *sub_guc, const char *claims, pg_uuid_t *out)
 		sub = json_object_string(claims, "sub");
 	if (sub == NULL || sub[0] == '\0')
 		return false;
-	*out = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(sub)));
+	if (!canonical_uuid(sub, out))
+		*out = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(sub)));
 	return true;
 }
 
@@ -125,8 +264,8 @@ same(const char *a, const char *b)
 bool
 ff_current_user_uuid(pg_uuid_t *out)
 {
-	const char *sub_guc = guc_or_null("request.jwt.claim.sub");
-	const char *claims = guc_or_null("request.jwt.claims");
+	const char *sub_guc = guc_value(&guc_claim_sub);
+	const char *claims = guc_value(&guc_claims);
 
 	if (!cached_valid || !same(sub_guc, cached_sub_guc) || !same(claims, cached_claims))
 	{
@@ -290,7 +429,7 @@ canonical_address(char *entry)
 static char *
 client_address(void)
 {
-	const char *headers = guc_or_null("request.headers");
+	const char *headers = guc_value(&guc_headers);
 	char	   *value;
 	char	   *entry;
 
@@ -303,17 +442,76 @@ client_address(void)
 	return entry ? canonical_address(entry) : NULL;
 }
 
-/* Rate-limit subject: "u:<uuid>", else "ip:<address>", else "anon". */
-char *
+/* Cache of the subject: the user it was made for, or the address inputs it was read from. */
+static bool subj_user_valid = false;
+static pg_uuid_t subj_user;
+static char subj_user_text[2 + UUID_LEN * 2 + 4 + 1];	/* "u:" + canonical uuid */
+static bool subj_anon_valid = false;
+static char *subj_anon_headers = NULL;	/* request.headers it was read from (TopMemoryContext) */
+static int	subj_anon_header = -1;
+static int	subj_anon_hops = -1;
+static char *subj_anon = NULL;	/* "ip:<address>" or "anon" (TopMemoryContext) */
+
+/* subj_user_text = "u:" + uuid_out's text of u (lower-case 8-4-4-4-12). */
+static void
+format_subject_user(const pg_uuid_t *u)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	   *p = subj_user_text;
+	int			i;
+
+	*p++ = 'u';
+	*p++ = ':';
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u->data[i] >> 4];
+		*p++ = hex[u->data[i] & 0x0F];
+	}
+	*p = '\0';
+}
+
+/* "ip:<address>" or "anon" for the current request.headers and address settings, cached. */
+static const char *
+anonymous_subject(void)
+{
+	const char *headers = guc_value(&guc_headers);
+	char	   *addr;
+
+	if (headers == NULL)
+		return "anon";
+	if (subj_anon_valid && subj_anon_header == ff_client_ip_header &&
+		subj_anon_hops == ff_trusted_proxy_hops && strcmp(headers, subj_anon_headers) == 0)
+		return subj_anon;
+	subj_anon_valid = false;
+	addr = client_address();	/* may ereport on bad input */
+	remember(&subj_anon_headers, headers);
+	if (subj_anon)
+		pfree(subj_anon);
+	subj_anon = MemoryContextStrdup(TopMemoryContext, addr ? psprintf("ip:%s", addr) : "anon");
+	subj_anon_header = ff_client_ip_header;
+	subj_anon_hops = ff_trusted_proxy_hops;
+	subj_anon_valid = true;
+	return subj_anon;
+}
+
+/* Rate-limit subject: "u:<uuid>", else "ip:<address>", else "anon" (valid until the next call). */
+const char *
 ff_current_subject(void)
 {
 	pg_uuid_t	u;
-	char	   *addr;
 
-	if (ff_current_user_uuid(&u))
-		return psprintf("u:%s", DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))));
-	addr = client_address();
-	return addr ? psprintf("ip:%s", addr) : pstrdup("anon");
+	if (!ff_current_user_uuid(&u))
+		return anonymous_subject();
+	if (!subj_user_valid || memcmp(&u, &subj_user, sizeof(u)) != 0)
+	{
+		subj_user_valid = false;
+		format_subject_user(&u);
+		subj_user = u;
+		subj_user_valid = true;
+	}
+	return subj_user_text;
 }
 
 /* SQL: ff_request_subject() RETURNS text — the subject check_rate_limit keys on. */
@@ -323,16 +521,56 @@ ff_request_subject(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(ff_current_subject()));
 }
 
-/* service_role-only RPCs ask this: a member of service_role, or a superuser. */
-bool
-ff_acts_as_service_role(void)
+/* The last service_role answer, for svc_user; forgotten on role invalidations. */
+static bool svc_callbacks = false;
+static bool svc_valid = false;
+static Oid	svc_user = InvalidOid;
+static bool svc_answer = false;
+static uint64 svc_invals = 0;	/* invalidations seen (an answer computed across one is not kept) */
+
+/* pg_authid / pg_auth_members changed (or every cache was reset): forget the answer. */
+static void
+svc_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	svc_valid = false;
+	svc_invals++;
+}
+
+/* What ff_acts_as_service_role answers, computed from the catalogs. */
+static bool
+acts_as_service_role_uncached(Oid user)
 {
 	Oid			svc;
 
-	if (superuser())
+	if (superuser_arg(user))
 		return true;
 	svc = get_role_oid("service_role", true);
-	return OidIsValid(svc) && has_privs_of_role(GetUserId(), svc);
+	return OidIsValid(svc) && has_privs_of_role(user, svc);
+}
+
+/* service_role-only RPCs ask this: a member of service_role, or a superuser (cached per user id). */
+bool
+ff_acts_as_service_role(void)
+{
+	Oid			user = GetUserId();
+
+	if (!svc_callbacks)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, svc_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, svc_inval_cb, (Datum) 0);
+		svc_callbacks = true;
+	}
+	if (!svc_valid || svc_user != user)
+	{
+		uint64		invals = svc_invals;
+		bool		answer = acts_as_service_role_uncached(user);
+
+		svc_user = user;
+		svc_answer = answer;
+		svc_valid = (invals == svc_invals);
+		return answer;
+	}
+	return svc_answer;
 }
 
 /* service_role-only RPCs call this first: core's wording for a missing privilege. */

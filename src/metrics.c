@@ -79,20 +79,13 @@ rpc_is_reserved(const char *rpc)
 
 /*
  * Whose name quota a _log_rpc call draws on: service_role (or superuser) or an app
- * role.  Cached per user id, since the check costs catalog lookups on a hot path.
+ * role.  ff_acts_as_service_role() caches per user id and forgets the answer on any
+ * role change (GRANT/REVOKE, ALTER ROLE), so no cache of its own here.
  */
 static MetricsNameClass
 caller_class(void)
 {
-	static Oid	cached_user = InvalidOid;
-	static MetricsNameClass cached_cls = FF_MX_APP;
-
-	if (GetUserId() != cached_user)
-	{
-		cached_cls = ff_acts_as_service_role() ? FF_MX_SERVICE : FF_MX_APP;
-		cached_user = GetUserId();
-	}
-	return cached_cls;
+	return ff_acts_as_service_role() ? FF_MX_SERVICE : FF_MX_APP;
 }
 
 /* Cached INSERT plan and the schema it names. */

@@ -28,7 +28,11 @@
  * Cache: profiles are read once per backend into a hash table, current while
  *       ff_config_generation(rate_limit_profiles) has not moved (context.c: the
  *       config-change trigger's invalidation arrives with the commit; DDL and DROP
- *       EXTENSION move it too).
+ *       EXTENSION move it too).  Per statement nothing is looked up again: each
+ *       executor start hands a C function a fresh fn_extra, so what fn_extra would
+ *       hold lives per backend instead — rate_limit_take's blessed result row type
+ *       (keyed on the function oid, current while ff_proc_generation() has not
+ *       moved), the service_role answer and the subject (identity.c), the profile.
  * Locking: shared-memory mode: ratelimit_shm.c's partition locks.  Table mode: the
  *       row lock of the upsert (callers on one key serialize until their commit).
  *       Reads and writes of the tables run as the extension owner (ff_run_as_owner),
@@ -520,8 +524,12 @@ Datum
 check_rate_limit(PG_FUNCTION_ARGS)
 {
 	char	   *scope;
-	char	   *key;
 	const char *profile;
+	const char *subject;
+	char		buf[RL_PROFILE_NAMELEN + 64];
+	char	   *key = buf;
+	size_t		plen,
+				slen;
 	int32		cost;
 	RlLimits	lim;
 	RlResult	res;
@@ -537,23 +545,65 @@ check_rate_limit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rate limit cost must be between 0 and the capacity (%d) of profile \"%s\", got %d",
 						lim.capacity, profile, cost)));
-	key = psprintf("%s:%s", profile, ff_current_subject());
-	rl_take("check_rate_limit", key, strlen(key), &lim, cost, &res);
+	/* key = '<profile>:<subject>', on the stack when it fits (it always does today) */
+	subject = ff_current_subject();
+	plen = strlen(profile);
+	slen = strlen(subject);
+	if (plen + 1 + slen >= sizeof(buf))
+		key = palloc(plen + 1 + slen + 1);
+	memcpy(key, profile, plen);
+	key[plen] = ':';
+	memcpy(key + plen + 1, subject, slen + 1);
+	rl_take("check_rate_limit", key, (int) (plen + 1 + slen), &lim, cost, &res);
 	PG_RETURN_BOOL(res.allowed);
 }
 
 /* Per-call-site state of rate_limit_take's one-row value-per-call SRF. */
 typedef struct RlSrf
 {
-	TupleDesc	tupdesc;
 	bool		pending;		/* row returned, end-of-set not yet returned */
 } RlSrf;
+
+/* rate_limit_take's blessed result row type, per backend (see the design note). */
+static Oid	st_take_fn = InvalidOid;
+static uint64 st_take_gen = 0;
+static TupleDesc st_take_td = NULL;
 
 /* Executor shutdown/rescan: the next call starts a new set. */
 static void
 rl_srf_shutdown(Datum arg)
 {
 	((RlSrf *) DatumGetPointer(arg))->pending = false;
+}
+
+/*
+ * The result row type of the calling rate_limit_take: built and blessed once per
+ * backend, not once per statement (get_call_result_type decodes the OUT arguments
+ * of the pg_proc row each time), again only after a pg_proc invalidation.
+ */
+static TupleDesc
+rl_take_tupdesc(FunctionCallInfo fcinfo)
+{
+	Oid			fn = fcinfo->flinfo->fn_oid;
+	uint64		gen = ff_proc_generation();	/* before reading: a change meanwhile is seen next time */
+	TupleDesc	td;
+	MemoryContext old;
+
+	if (st_take_td != NULL && st_take_fn == fn && st_take_gen == gen)
+		return st_take_td;
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("rate_limit_take: return type must be a row type")));
+	old = MemoryContextSwitchTo(CacheMemoryContext);
+	td = BlessTupleDesc(CreateTupleDescCopy(td));
+	MemoryContextSwitchTo(old);
+	if (st_take_td != NULL)
+		FreeTupleDesc(st_take_td);	/* only ever used within one call */
+	st_take_td = td;
+	st_take_fn = fn;
+	st_take_gen = gen;
+	return td;
 }
 
 /*
@@ -566,6 +616,7 @@ rate_limit_take(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
 	RlSrf	   *srf = (RlSrf *) fcinfo->flinfo->fn_extra;
+	TupleDesc	td;
 	text	   *key;
 	RlLimits	lim;
 	RlResult	res;
@@ -578,17 +629,8 @@ rate_limit_take(PG_FUNCTION_ARGS)
 				 errmsg("rate_limit_take must be called in a context that accepts a set")));
 	if (srf == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	td;
-
-		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("rate_limit_take: return type must be a row type")));
-		srf = palloc0(sizeof(RlSrf));
-		srf->tupdesc = BlessTupleDesc(td);
+		srf = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RlSrf));
 		fcinfo->flinfo->fn_extra = srf;
-		MemoryContextSwitchTo(old);
 	}
 	if (srf->pending)
 	{
@@ -598,6 +640,7 @@ rate_limit_take(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 
+	(void) rl_take_tupdesc(fcinfo);	/* a bad result type fails before taking anything */
 	ff_require_service_role("rate_limit_take");
 	rl_not_null(fcinfo, 0, "p_key");
 	rl_not_null(fcinfo, 1, "p_capacity");
@@ -614,7 +657,8 @@ rate_limit_take(PG_FUNCTION_ARGS)
 	srf->pending = true;
 	RegisterExprContextCallback(rsi->econtext, rl_srf_shutdown, PointerGetDatum(srf));
 	rsi->isDone = ExprMultipleResult;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(srf->tupdesc, values, nulls)));
+	td = rl_take_tupdesc(fcinfo);	/* again: table mode's SPI may have replaced it */
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 
 /* Table-mode reset, as the extension owner: delete the key's row; *live when it was not full. */
@@ -730,5 +774,6 @@ ff_rate_limiter_info(PG_FUNCTION_ARGS)
 		ff_status_int(&st, "sweep_grace_s", RL_GC_GRACE_NS / 1000000000);
 	}
 	values[1] = JsonbPGetDatum(ff_status_end(&st));
+	td = rl_take_tupdesc(fcinfo);	/* again: table mode's SPI may have replaced it */
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }

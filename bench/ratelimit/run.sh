@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# Rate-limiter benchmark (issue 3): pgbench -M prepared, 2 clients, keys spread over
-# 100,000 users, side by side in one run, each variant ROUNDS times, medians printed:
-#   floor     SELECT 1
-#   subject   setting the caller's JWT sub (the part every variant below shares)
-#   ours      check_rate_limit('standard') — shared-memory mode (shm) / table mode (tbl)
-#   baseline  bench_rl_check('standard'): PL/pgSQL, advisory lock, read, refill, upsert
-# then the in-process cost per call and bytes per key.  Results: README.md here.
-# Uses the clusters of bench/run.sh (FF_BENCH_HOST_SHM / FF_BENCH_HOST_TBL: socket
-# dirs, port 5432, user postgres, db ff_bench) or starts its own.
-# FF_BENCH_SMOKE=1: a few seconds in total.  Own clusters run with fsync = on (set
-# FF_RL_BENCH_FSYNC=off to match the test clusters): with fsync off a commit costs
-# nothing and the baseline's WAL flush per call, the thing this design removes, vanishes.
+# Rate-limiter benchmark (issues 3 and 10): pgbench -M prepared, 2 clients, every variant
+# side by side (interleaved rounds, bench/lib.sh ff_bench_compare), medians and ratios:
+#   floor         SELECT 1                              (as postgres)
+#   now           SELECT now(): a trivial built-in call, for reference
+#   take          rate_limit_take('bench:<1..100000>', ...) — a key per call, as a
+#                 login role whose session runs as service_role (rl_bench_svc)
+#   check         check_rate_limit('bench') as authenticated, the subject from
+#                 request.jwt.claims set for the session (rl_bench_auth)
+#   claims        setting request.jwt.claims for one of 100,000 users (the part the
+#                 next two share)
+#   check_claims  that, then check_rate_limit('bench') in the same statement
+#   baseline      that, then bench_rl_check('bench'): PL/pgSQL, advisory lock, read,
+#                 refill, upsert (baseline.sql; as postgres, which owns its table)
+# in shared-memory mode (shm: preloaded) and table mode (tbl), then the in-process cost
+# per call and bytes per key.  Profile 'bench' = 1e9 per hour (never denies).
+# Prints the issue's ratios: take and check / SELECT 1 (target >= 0.85, shm).
+# Uses the clusters of bench/run.sh (FF_BENCH_HOST_SHM / FF_BENCH_HOST_TBL: socket dirs,
+# port 5432, user postgres, db ff_bench) or starts its own (fsync = on; set
+# FF_RL_BENCH_FSYNC=off to match the test clusters: with fsync off a commit costs nothing
+# and the baseline's WAL flush per call, the thing this design removes, vanishes).
+# FF_BENCH_SMOKE=1: a few seconds in total; FF_BENCH_SECONDS / FF_BENCH_ROUNDS (10 / 5).
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../../scripts/common.sh"
+source "$HERE/../lib.sh"
 set -euo pipefail
 SMOKE="${FF_BENCH_SMOKE:-0}"
-if [ "$SMOKE" = 1 ]; then T=1; ROUNDS=1; N_SHM=100000; N_TBL=10000
-else T="${FF_BENCH_SECONDS:-10}"; ROUNDS="${FF_BENCH_ROUNDS:-3}"; N_SHM=1000000; N_TBL=100000; fi
-DB=ff_bench
+if [ "$SMOKE" = 1 ]; then N_SHM=100000; N_TBL=10000; else N_SHM=1000000; N_TBL=100000; fi
+DB="$FF_BENCH_DB"
 
 if [ -z "${FF_BENCH_HOST_SHM:-}" ] || [ -z "${FF_BENCH_HOST_TBL:-}" ]; then
   ff_deps && ff_build && ff_private_install
@@ -35,40 +44,58 @@ sql() { local m="$1"; shift; ff_as_pg "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 
 
 # pgbench scripts where the postgres user can read them.
 WORK="$(mktemp -d /tmp/ff_rlbench.XXXXXX)"; cp "$HERE"/*.pgb "$HERE"/*.sql "$WORK/"; chmod -R a+rX "$WORK"
-trap 'rm -rf "$WORK"; ff_cluster_stop rlbench_shm 2>/dev/null || true; ff_cluster_stop rlbench_tbl 2>/dev/null || true' EXIT
+cleanup() {
+  for m in shm tbl; do
+    sql "$m" -c "DELETE FROM rate_limit_profiles WHERE name = 'bench'" -c "DROP FUNCTION IF EXISTS bench_rl_check(text, int)" \
+      -c "DROP TABLE IF EXISTS bench_rl_counters" -c "DROP ROLE IF EXISTS rl_bench_svc" -c "DROP ROLE IF EXISTS rl_bench_auth" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"; ff_cluster_stop rlbench_shm 2>/dev/null || true; ff_cluster_stop rlbench_tbl 2>/dev/null || true
+}
+trap cleanup EXIT
+# Login roles whose sessions run as service_role / as authenticated with claims (what
+# PostgREST's authenticator does per request), so the limiter's role check and the
+# subject are the real ones, not a superuser's shortcut.
+ROLES_SQL="DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rl_bench_svc') THEN CREATE ROLE rl_bench_svc LOGIN; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rl_bench_auth') THEN CREATE ROLE rl_bench_auth LOGIN; END IF;
+END \$\$;
+GRANT service_role TO rl_bench_svc;
+GRANT authenticated TO rl_bench_auth;
+ALTER ROLE rl_bench_svc SET role = 'service_role';
+ALTER ROLE rl_bench_auth SET role = 'authenticated';
+ALTER ROLE rl_bench_auth SET request.jwt.claims = '{\"sub\":\"00000000-0000-4000-8000-000000000001\",\"role\":\"authenticated\"}';"
 for m in shm tbl; do
   sql "$m" -f "$WORK/baseline.sql"
+  sql "$m" -c "$ROLES_SQL" >/dev/null
+  sql "$m" -c "INSERT INTO rate_limit_profiles (name, capacity, period) VALUES ('bench', 1000000000, interval '1 hour') ON CONFLICT (name) DO NOTHING" >/dev/null
   sql "$m" -c "TRUNCATE bench_rl_counters, rate_limit_counters" >/dev/null
   echo "$m: $(sql "$m" -Atc "SELECT mode FROM ff_status() WHERE component = 'rate_limiter'"), fsync $(sql "$m" -Atc "SHOW fsync"), synchronous_commit $(sql "$m" -Atc "SHOW synchronous_commit")"
 done
 
-tps() {   # tps MODE SCRIPT
-  ff_as_pg "$FF_PGBIN/pgbench" -n -M prepared -c 2 -j 2 -T "$T" -h "$(host "$1")" -p 5432 -U postgres \
-    -f "$WORK/$2.pgb" "$DB" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | head -1
-}
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
-VARIANTS="shm:floor shm:subject shm:ours shm:baseline tbl:floor tbl:subject tbl:ours tbl:baseline"
-declare -A R
-for r in $(seq 1 "$ROUNDS"); do
-  for v in $VARIANTS; do
-    x=$(tps "${v%%:*}" "${v#*:}"); R[$v]="${R[$v]:-} $x"
-    printf '  round %d %-14s %10.0f tps\n' "$r" "$v" "$x"
-  done
-done
-declare -A M
-for v in $VARIANTS; do M[$v]=$(echo "${R[$v]}" | median); done
-
-echo
-echo "pgbench -M prepared -c 2 -j 2 -T $T, $ROUNDS rounds, median tps (100,000 users):"
-printf '  %-14s %10s\n' variant tps
-for v in $VARIANTS; do printf '  %-14s %10.0f\n' "$v" "${M[$v]}"; done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-echo "ratios:"
-echo "  shm ours / SELECT 1         = $(ratio "${M[shm:ours]}" "${M[shm:floor]}")   (target >= 0.85)"
-echo "  shm ours / subject-only     = $(ratio "${M[shm:ours]}" "${M[shm:subject]}")"
-echo "  shm ours / baseline         = $(ratio "${M[shm:ours]}" "${M[shm:baseline]}")   (target >= 10)"
-echo "  tbl ours / baseline         = $(ratio "${M[tbl:ours]}" "${M[tbl:baseline]}")   (target >= 2)"
+S="$FF_BENCH_HOST_SHM"; T="$FF_BENCH_HOST_TBL"; W="$WORK"
+ff_bench_compare "rate limiter: shm = shared-memory mode, tbl = table mode; x = ratio to shm floor" 2 \
+  "shm floor|$S|$W/floor.pgb" \
+  "shm now|$S|$W/now.pgb" \
+  "shm take|$S|$W/take.pgb|-U rl_bench_svc" \
+  "shm check|$S|$W/check.pgb|-U rl_bench_auth" \
+  "shm claims|$S|$W/claims.pgb|-U rl_bench_auth" \
+  "shm check_claims|$S|$W/check_claims.pgb|-U rl_bench_auth" \
+  "shm baseline|$S|$W/baseline.pgb" \
+  "tbl floor|$T|$W/floor.pgb" \
+  "tbl take|$T|$W/take.pgb|-U rl_bench_svc" \
+  "tbl check_claims|$T|$W/check_claims.pgb|-U rl_bench_auth" \
+  "tbl baseline|$T|$W/baseline.pgb"
+M() { echo "${FF_BENCH_MEDIANS[$1]}"; }
+echo "ratios (medians of the same interleaved run):"
+echo "  shm take / SELECT 1                  = $(ff_ratio "$(M 'shm take')" "$(M 'shm floor')")   (target >= 0.85)"
+echo "  shm check / SELECT 1                 = $(ff_ratio "$(M 'shm check')" "$(M 'shm floor')")   (target >= 0.85)"
+echo "  shm now() / SELECT 1                 = $(ff_ratio "$(M 'shm now')" "$(M 'shm floor')")   (reference)"
+echo "  shm check_claims / claims-only       = $(ff_ratio "$(M 'shm check_claims')" "$(M 'shm claims')")"
+echo "  shm check_claims / SELECT 1          = $(ff_ratio "$(M 'shm check_claims')" "$(M 'shm floor')")"
+echo "  shm check_claims / baseline          = $(ff_ratio "$(M 'shm check_claims')" "$(M 'shm baseline')")   (target >= 10, fsync on)"
+echo "  tbl take / tbl SELECT 1              = $(ff_ratio "$(M 'tbl take')" "$(M 'tbl floor')")"
+echo "  tbl check_claims / tbl SELECT 1      = $(ff_ratio "$(M 'tbl check_claims')" "$(M 'tbl floor')")"
+echo "  tbl check_claims / baseline          = $(ff_ratio "$(M 'tbl check_claims')" "$(M 'tbl baseline')")   (target >= 2, fsync on)"
 
 echo
 echo "bytes per key:"
@@ -92,8 +119,8 @@ for m in shm tbl; do
     # Table mode, one key, one transaction: every call adds a row version the next one
     # must step over (MVCC), so that loop measures PostgreSQL, not the limiter: skipped.
     [ "$m" = tbl ] && [ "$what" = rate_limit_take_1key ] && continue
-    echo "  $m $what (n=$n): $(echo "${P[$what]}" | median) ns   [runs:${P[$what]}]"
+    # shellcheck disable=SC2086
+    echo "  $m $what (n=$n): $(ff_median ${P[$what]}) ns   [runs:${P[$what]}]"
   done
   sql "$m" -Atc "SELECT count(rate_limit_reset('bench/' || g)) FROM generate_series(0, 99999) g" >/dev/null
 done
-for m in shm tbl; do sql "$m" -c "DROP FUNCTION bench_rl_check(text, int); DROP TABLE bench_rl_counters" >/dev/null; done
