@@ -18,7 +18,12 @@
 --    listing flags, last entity, per-source position and dry bit), returned on the
 --    page's last row (NULL when the feed ended), so page n+1 never replays pages 1..n.
 --    Unlike our cursor it is not signed and only the last row carries one.
--- It does not use the posts partitions' created_at look-back that ours uses for pruning.
+--  * posts is partitioned by month: like ours it first reads only the 14 days of
+--    created_at below the position (exact for every rank_key above that time's key, as
+--    rank_key <= epoch(created_at)/172800), so runtime pruning keeps one or two
+--    partitions; when that does not fill the batch it reads without the bound;
+--  * generic plans (plan_cache_mode = force_generic_plan on the source function), as
+--    ours uses: no per-call planning of the 18-partition table.
 -- test/tap/feed_baseline.sql checks it yields exactly feed_fusion_home_for's sequences.
 -- Assumes feed_fusion is installed in schema public.
 CREATE SCHEMA IF NOT EXISTS ff_bench;
@@ -28,9 +33,9 @@ CREATE SCHEMA IF NOT EXISTS ff_bench;
 -- 2 discover, 3 listings.
 CREATE OR REPLACE FUNCTION ff_bench.keyset_source(
     p_src int, p_viewer uuid, p_asof timestamptz, p_fol uuid[], p_excl uuid[], p_own uuid[],
-    p_reels boolean, p_started boolean, p_key float8, p_id bigint, p_tbl int, p_n int,
+    p_reels boolean, p_started boolean, p_key float8, p_id bigint, p_tbl int, p_n int, p_lo timestamptz,
     OUT kinds text[], OUT ids bigint[], OUT ents uuid[], OUT keys float8[], OUT tbls int[])
-  LANGUAGE plpgsql STABLE SET search_path = public, pg_catalog AS $$
+  LANGUAGE plpgsql STABLE SET search_path = public, pg_catalog SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   bk  float8 := 'Infinity';
   bp  bigint := 9223372036854775807;           -- posts bound id
@@ -54,7 +59,7 @@ BEGIN
              FROM unnest(p_fol) AS f(eid) CROSS JOIN LATERAL (
                SELECT p.kind, p.id, p.author_entity_id AS ent, p.rank_key AS rk FROM posts p
                WHERE p.author_entity_id = f.eid AND p.deleted_at IS NULL
-                 AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof
+                 AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof AND p.created_at >= p_lo
                  AND NOT EXISTS (SELECT 1 FROM feed_hides h WHERE h.user_id = p_viewer AND h.item_kind = 'post' AND h.item_id = p.id)
                ORDER BY p.rank_key DESC, p.id DESC LIMIT p_n) q
              ORDER BY q.rk DESC, q.id DESC LIMIT p_n)
@@ -75,7 +80,7 @@ BEGIN
       INTO kinds, ids, ents, keys, tbls
     FROM (SELECT * FROM (
             (SELECT p.kind, p.id, p.author_entity_id AS ent, p.rank_key AS rk, 0 AS t FROM posts p
-             WHERE p.deleted_at IS NULL AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof
+             WHERE p.deleted_at IS NULL AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof AND p.created_at >= p_lo
                AND (p.author_entity_id = ANY (SELECT unnest(p_fol))) IS TRUE
                AND NOT EXISTS (SELECT 1 FROM feed_hides h WHERE h.user_id = p_viewer AND h.item_kind = 'post' AND h.item_id = p.id)
              ORDER BY p.rank_key DESC, p.id DESC LIMIT p_n)
@@ -93,7 +98,7 @@ BEGIN
       INTO kinds, ids, ents, keys, tbls
     FROM (SELECT * FROM (
             (SELECT p.kind, p.id, p.author_entity_id AS ent, p.rank_key AS rk, 0 AS t FROM posts p
-             WHERE p.deleted_at IS NULL AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof
+             WHERE p.deleted_at IS NULL AND (p.rank_key, p.id) < (bk, bp) AND p.created_at <= p_asof AND p.created_at >= p_lo
                AND (p_reels OR p.kind <> 'reel')
                AND (p.author_entity_id = ANY (SELECT unnest(p_excl))) IS NOT TRUE
                AND NOT EXISTS (SELECT 1 FROM feed_hides h WHERE h.user_id = p_viewer AND h.item_kind = 'post' AND h.item_id = p.id)
@@ -159,6 +164,9 @@ DECLARE
   emitted int := 0;
   pend    boolean := false;           -- a produced row waits for the look-ahead
   pend_state jsonb;
+  asof_key float8;
+  lo_sec  float8;
+  lo_key  float8;
   o_pos int; o_kind text; o_id bigint; o_ent uuid; o_src text; o_score float8;
 BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
@@ -190,6 +198,7 @@ BEGIN
     SELECT count(*) FILTER (WHERE x) INTO nlist FROM unnest(win) x;
   END IF;
   IF p_viewer IS NULL AND NOT cfg.serves_anonymous THEN RETURN; END IF;
+  asof_key := extract(epoch FROM asof)::float8 / 172800;
   IF p_viewer IS NOT NULL THEN
     own := ARRAY(SELECT en.id FROM entities en WHERE en.owner_user_id = p_viewer ORDER BY 1);
     fol := ARRAY(SELECT fo.entity_id FROM follows fo WHERE fo.follower_user_id = p_viewer
@@ -202,12 +211,28 @@ BEGIN
   FOR s IN 1..3 LOOP
     off[s] := cardinality(bid);
     CONTINUE WHEN NOT has[s] OR pdry[s];
+    -- posts are partitioned by month: first read only the 14 days of created_at below
+    -- the position (rank_key <= epoch(created_at)/172800, so that read is exact for every
+    -- key >= lo_key), then, if that does not fill the batch, everything
+    lo_sec := floor((least(CASE WHEN pstart[s] THEN pkey[s] ELSE 'Infinity' END, asof_key) - 7) * 172800);
+    lo_key := lo_sec / 172800;
     SELECT * INTO r FROM ff_bench.keyset_source(s, p_viewer, asof, fol, fol || own, own, p_reels,
-                                                 pstart[s], pkey[s], pid[s], ptbl[s], p_limit + 1);
+                                                 pstart[s], pkey[s], pid[s], ptbl[s], p_limit + 1,
+                                                 CASE WHEN s = 3 THEN '-infinity' ELSE to_timestamp(lo_sec) END);
     n[s] := coalesce(cardinality(r.ids), 0);
+    IF s < 3 THEN
+      i := 1;
+      WHILE i <= n[s] AND r.keys[i] >= lo_key LOOP i := i + 1; END LOOP;
+      n[s] := i - 1;
+      IF n[s] < p_limit + 1 THEN
+        SELECT * INTO r FROM ff_bench.keyset_source(s, p_viewer, asof, fol, fol || own, own, p_reels,
+                                                     pstart[s], pkey[s], pid[s], ptbl[s], p_limit + 1, '-infinity');
+        n[s] := coalesce(cardinality(r.ids), 0);
+      END IF;
+    END IF;
     IF n[s] > 0 THEN
-      bkind := bkind || r.kinds; bid := bid || r.ids; bent := bent || r.ents;
-      bkey := bkey || r.keys; btbl := btbl || r.tbls;
+      bkind := bkind || r.kinds[1:n[s]]; bid := bid || r.ids[1:n[s]]; bent := bent || r.ents[1:n[s]];
+      bkey := bkey || r.keys[1:n[s]]; btbl := btbl || r.tbls[1:n[s]];
     END IF;
   END LOOP;
 

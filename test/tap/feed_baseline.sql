@@ -1,7 +1,8 @@
 -- The strong baseline (bench/feed/baseline_keyset.sql: keyset per source, PL/pgSQL blend,
 -- its own continuation state) yields exactly feed_fusion_home_for's sequences: 5 pages,
 -- several viewers (with network, without, >500 follows = the filter plan, one who owns a
--- business, anonymous), every lane, pages of 20 and 7.  Otherwise bench/feed/run.sh
+-- business, one whose followed entity's best post is older than the 14-day look-back,
+-- anonymous), every lane, pages of 20 and 7.  Otherwise bench/feed/run.sh
 -- compares ours with something that does less work.
 BEGIN;
 \set QUIET 1
@@ -20,6 +21,15 @@ INSERT INTO follows (follower_user_id, entity_id)
 SELECT tests.uid(4), tests.uid(5000 + i) FROM generate_series(1, 600) i
 UNION ALL SELECT tests.uid(4), tests.uid(1000 + i) FROM generate_series(5, 12) i;
 INSERT INTO follows (follower_user_id, entity_id) VALUES (tests.uid(12), tests.uid(1001));
+-- viewer 5 follows one entity whose 15-day-old post (base score 1) outranks ten 13-day-old
+-- ones (base score 0.01): a read bounded to the last 14 days of created_at must stop at
+-- the bound's key, not serve the newer, lower-ranked posts first.
+INSERT INTO entities (id, owner_user_id, kind, handle) VALUES (tests.uid(7001), tests.uid(7002), 'business', 'oldstar');
+INSERT INTO follows (follower_user_id, entity_id) VALUES (tests.uid(5), tests.uid(7001));
+INSERT INTO posts (author_entity_id, kind, base_score, created_at)
+SELECT tests.uid(7001), 'post', 0.01, now() - interval '13 days' - g * interval '1 minute' FROM generate_series(1, 10) g
+UNION ALL SELECT tests.uid(7001), 'post', 1.0, now() - interval '15 days'
+UNION ALL SELECT tests.uid(7001), 'post', 0.5, now() - interval '1 day';
 
 -- ours: p_pages pages of p_size through feed_fusion_home_for's cursors
 CREATE FUNCTION pg_temp.ours(p_viewer uuid, p_lane text, p_size int, p_pages int) RETURNS text[]
@@ -59,6 +69,7 @@ CREATE TEMP TABLE cases AS
 SELECT v.label, v.viewer, l.lane, s.size
 FROM (VALUES ('viewer 1 (6 follows)', tests.uid(1)), ('viewer 3 (12 follows)', tests.uid(3)),
              ('viewer 4 (608 follows)', tests.uid(4)), ('viewer 12 (business owner)', tests.uid(12)),
+             ('viewer 5 (an old post outranks newer ones)', tests.uid(5)),
              ('viewer 7 (no follows)', tests.uid(7)), ('anonymous', NULL::uuid)) v(label, viewer)
 CROSS JOIN (SELECT lane FROM feed_lanes) l
 CROSS JOIN (VALUES (20), (7)) s(size);
