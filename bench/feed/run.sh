@@ -44,6 +44,7 @@ for db in "$FULL" "$SMALL"; do
   q "$db" -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS ff_bench CASCADE" \
     -f "$HERE/baseline.sql" -f "$HERE/baseline_keyset.sql" -f "$HERE/timing.sql" >/dev/null || exit 1
 done
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for db in "$FULL" "$SMALL"; do
   q "$db" -At -c "SELECT format('%s: %s posts, %s listings, %s events, %s entities, %s follows',
                    current_database(), (SELECT count(*) FROM posts), (SELECT count(*) FROM listings),
@@ -157,5 +158,6 @@ done
 r="$(ff_ratio "${MED[f100_700]}" "${MED[f100_normal]}")"
 printf '  100-item following page, 700 dormant follows: median %s ms, %sx a normal viewer'"'"'s (cost follows the page: <= 1.5)   %s\n' \
   "${MED[f100_700]}" "$r" "$(mark "$r" '<=' 1.5)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$FF_BENCH_SMOKE" = 1 ] && echo "  [smoke: figures meaningless]"
 exit 0
