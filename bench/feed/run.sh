@@ -20,6 +20,7 @@ if [ -z "${FF_BENCH_HOST_SHM:-}" ]; then
   echo "bench/feed/run.sh runs under bench/run.sh: FF_BENCH_ONLY=feed make bench" >&2
   exec env FF_BENCH_ONLY=feed bash "$HERE/../run.sh"
 fi
+# shellcheck source=bench/lib.sh
 source "${FF_BENCH_LIB:-$HERE/../lib.sh}"
 HOST="$FF_BENCH_HOST_SHM"
 FULL="${FF_BENCH_DB:-ff_bench}"; SMALL="${FF_BENCH_DB_SMALL:-ff_bench_small}"
@@ -34,6 +35,7 @@ log() { printf '\n==> %s\n' "$*"; }
 q() { local db="$1"; shift; "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$FF_BENCH_PORT" -U postgres -d "$db" "$@"; }
 
 # The helpers live in schema ff_bench for the run only: dropped on exit, whatever happens.
+# shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
   for db in "$FULL" "$SMALL"; do q "$db" -c "DROP SCHEMA IF EXISTS ff_bench CASCADE" >/dev/null 2>&1; done
   rm -rf "${TMP:-}"
@@ -59,7 +61,8 @@ timeit() {  # variant db impl who lane pages limit seed viewers
 log "warm-up (one walk per variant and lane)"
 for lane in $LANES; do
   for v in "$FULL ours normal" "$FULL ours heavy" "$FULL keyset normal" "$SMALL ours normal"; do
-    set -- $v; q "$1" -c "SELECT count(*) FROM ff_bench.time_pages('$2', '$lane', '$3', 5, 5, 20, 0.9)" >/dev/null || exit 1
+    read -r vdb vimpl vwho <<< "$v"
+    q "$vdb" -c "SELECT count(*) FROM ff_bench.time_pages('$vimpl', '$lane', '$vwho', 5, 5, 20, 0.9)" >/dev/null || exit 1
   done
 done
 log "page latency: $ROUNDS rounds x $VIEWERS viewers x 5 pages per variant and lane (interleaved)"
