@@ -8,7 +8,7 @@
 --    kept by making an events bound inclusive after a post at that position);
 --  * network via the followed set: one index scan per followed entity (LATERAL) merged,
 --    or for more than 500 follows the global rank order filtered by the followed set —
---    the same two plans and the same switch-over as ours (feed_network_strategy=auto);
+--    the two plans and the switch-over of our ranker before issue 10 (0.1.0);
 --  * the same filters: hides, cart, deleted, ended, inactive, own entities, reels flag,
 --    created_at <= as-of, and the lane switches (serves_anonymous, honors_shop_blend);
 --  * the blend of docs/feed.md in PL/pgSQL (deficit, listing cap over the window, seller
