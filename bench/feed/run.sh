@@ -13,6 +13,7 @@
 # Env (from bench/run.sh): FF_BENCH_HOST_SHM, FF_BENCH_DB, FF_BENCH_DB_SMALL, FF_BENCH_USERS,
 # FF_BENCH_SMOKE (1: a few viewers, 1-second pgbench runs, only proves it runs).
 # Knobs: FF_FEED_VIEWERS (per round, default 60), FF_FEED_ROUNDS (4), FF_FEED_PGB_SECONDS (5),
+# FF_FEED_WARM (untimed warm-up viewers at the start of each timing session, 1),
 # FF_BENCH_ROUNDS (pgbench rounds, 5).  Alone: `FF_BENCH_ONLY=feed make bench`.
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -30,6 +31,7 @@ else
   VIEWERS="${FF_FEED_VIEWERS:-60}"; ROUNDS="${FF_FEED_ROUNDS:-4}"
   PGB_SECS="${FF_FEED_PGB_SECONDS:-5}"; PGB_ROUNDS="$(ff_bench_rounds)"; SEED_PAGES=2
 fi
+WARM="${FF_FEED_WARM:-1}"   # untimed warm-up viewers per timing session (a new backend)
 LANES="for_you following shop"
 log() { printf '\n==> %s\n' "$*"; }
 q() { local db="$1"; shift; "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$FF_BENCH_PORT" -U postgres -d "$db" "$@"; }
@@ -56,7 +58,7 @@ done
 # Raw page times: "variant lane page ms" lines in $RAW.
 RAW="$TMP/raw"; : > "$RAW"
 timeit() {  # variant db impl who lane pages limit seed viewers
-  q "$2" -At -F' ' -c "SELECT '$1', '$5', page, round(ms::numeric, 4) FROM ff_bench.time_pages('$3', '$5', '$4', $9, $6, $7, $8)" >> "$RAW"
+  q "$2" -At -F' ' -c "SELECT '$1', '$5', page, round(ms::numeric, 4) FROM ff_bench.time_pages('$3', '$5', '$4', $9, $6, $7, $8, $WARM)" >> "$RAW"
 }
 log "warm-up (one walk per variant and lane)"
 for lane in $LANES; do
