@@ -18,6 +18,9 @@
 --   listings       4,000·S (85 % active, 5 % draft, 7 % sold, 3 % removed), 75 % by shops
 --   events         200·S (~25 % already ended)
 --   feed_hides     ~6 per user, cart rows for ~30 % of users, ~3.5 usage_events per user
+--   heavy viewers  (any scale) 4,500 dormant entities that never post/list/host; users
+--                  900001..900010 follow them all + 500 active entities (5,000 follows),
+--                  users 900011..900020 follow 700 of them + 110 active (810 follows)
 -- Ids are assigned explicitly (post n has id n) and identity sequences moved past them.
 -- User n's uuid is '00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0') (= tests.uid(n)).
 -- Rows are written through the parent tables as superuser (RLS does not apply).
@@ -75,6 +78,11 @@ $$ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid $$;
 CREATE OR REPLACE FUNCTION pg_temp.eid(n bigint) RETURNS uuid
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT ('e0000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid $$;
+
+-- uuid of dormant entity d (never posts, lists or hosts; followed by the heavy viewers).
+CREATE OR REPLACE FUNCTION pg_temp.dormant(d bigint) RETURNS uuid
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT ('d0000000-0000-4000-8000-' || lpad(to_hex(d), 12, '0'))::uuid $$;
 
 -- Entity number of user n's person entity, and its uuid.
 CREATE OR REPLACE FUNCTION pg_temp.person_no(n bigint) RETURNS bigint
@@ -156,6 +164,33 @@ BEGIN
     RAISE NOTICE 'follows: users %/% (% s)', least(nu, lo - 1), nu,
       round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
   END LOOP;
+
+  -- Heavy viewers (issue 10): entities that never post, list or host ("dormant"
+  -- businesses 'd0000000-0000-4000-8000-' || lpad(to_hex(d), 12, '0'), d = 1..4500,
+  -- handle dormant<d>, each owned by a user 800000 + d who owns nothing else), and
+  -- follow-only users who own no entity:
+  --   users 900001..900010  follow all 4,500 dormant entities + 500 active ones (5,000)
+  --   users 900011..900020  follow 700 dormant entities + 110 active ones (810)
+  -- The active ones are drawn uniformly (hash order) from the entities above, which
+  -- all post (Zipf s = 0.5 gives even the last entity ~18 posts).  Independent of scale.
+  PERFORM pg_temp.fast_mode('entities');
+  INSERT INTO entities (id, owner_user_id, kind, handle, display_name, created_at)
+  SELECT pg_temp.dormant(d.d), pg_temp.uid(800000 + d.d), 'business', 'dormant' || d.d,
+         'Dormant ' || d.d, asof - (1 + pg_temp.u01(d.d, s + 81) * 720) * interval '1 day'
+  FROM generate_series(1, 4500) AS d(d);
+  PERFORM pg_temp.fast_mode('follows');
+  INSERT INTO follows (follower_user_id, entity_id, created_at)
+  SELECT pg_temp.uid(900000 + h.h), x.e, asof - pg_temp.u01(h.h * 100000 + x.j, s + 84) * interval '300 days'
+  FROM generate_series(1, 20) AS h(h)
+  CROSS JOIN LATERAL (
+    (SELECT pg_temp.dormant(d.d) AS e, d.d AS j FROM generate_series(1, 4500) AS d(d)
+     ORDER BY pg_temp.u01(d.d * 100 + h.h, s + 82), d.d LIMIT CASE WHEN h.h <= 10 THEN 4500 ELSE 700 END)
+    UNION ALL
+    (SELECT pg_temp.eid(a.n), 10000 + a.n FROM generate_series(1, ne) AS a(n)
+     ORDER BY pg_temp.u01(a.n * 100 + h.h, s + 83), a.n LIMIT CASE WHEN h.h <= 10 THEN 500 ELSE 110 END)) x;
+  COMMIT;
+  RAISE NOTICE 'heavy viewers: 4500 dormant entities, 20 viewers (% s)',
+    round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
 
   -- Posts: post n is created at asof - 180 d·(1 - n/np)^1.5 (denser towards as-of, ids in
   -- time order), minus up to a minute of jitter; 20 % reels, 1 % deleted.
@@ -288,7 +323,7 @@ CALL pg_temp.load(:'scale', :'seed', :'ff_asof');
 \echo analyzing
 ANALYZE;
 UPDATE pg_temp.meta SET load_seconds = round(extract(epoch FROM clock_timestamp() - loaded_at)::numeric, 1) + load_seconds;
-SELECT 'loaded in ' || load_seconds || ' s (incl. ANALYZE): ' || users || ' users, ' || entities || ' entities, '
+SELECT 'loaded in ' || load_seconds || ' s (incl. ANALYZE): ' || users || ' users, ' || (SELECT count(*) FROM entities) || ' entities, '
        || (SELECT count(*) FROM follows) || ' follows, ' || posts || ' posts, ' || listings || ' listings, '
        || events || ' events' AS summary FROM pg_temp.meta \gset
 \echo :summary

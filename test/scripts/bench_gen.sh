@@ -57,17 +57,36 @@ check_cmp "another seed changes every table" "$(comm -12 <(echo "$s1" | sort) <(
 # Shape checks: each query returns one boolean, t when the shape is right.
 shape() { check "shape $1" t "$(ff_psql "$C" -d g1 -At -c "$2")"; }
 shape users_have_person "SELECT count(DISTINCT owner_user_id) = 500 AND count(*) FILTER (WHERE kind = 'person') = 500
-                          FROM entities"
+                          FROM entities WHERE handle NOT LIKE 'dormant%'"
 # user n's uuid; its person entity is entity number n + (n - 1) / 10 (generate.sql)
 U_UUID="('00000000-0000-4000-8000-' || lpad(to_hex(u), 12, '0'))::uuid"
 P_UUID="('e0000000-0000-4000-8000-' || lpad(to_hex(u + (u - 1) / 10), 12, '0'))::uuid"
 shape one_person_each   "SELECT NOT EXISTS (SELECT FROM generate_series(1, 500) u
                           WHERE NOT EXISTS (SELECT FROM entities e WHERE e.owner_user_id = $U_UUID
                                             AND e.kind = 'person' AND e.id = $P_UUID))"
-shape businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12 FROM entities"
-shape follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows"
+shape businesses_10pct  "SELECT count(*) FILTER (WHERE kind = 'business')::float8 / count(*) BETWEEN 0.08 AND 0.12
+                          FROM entities WHERE handle NOT LIKE 'dormant%'"
+shape follows_avg       "SELECT count(*)::float8 / 500 >= 50 FROM follows WHERE follower_user_id IN
+                          (SELECT owner_user_id FROM entities WHERE kind = 'person')"
+# heavy viewers: users 900001..900010 follow 5,000 entities (4,500 dormant), 900011..900020
+# follow 810 (700 dormant); dormant entities never post, list or host
+H_UUID="('00000000-0000-4000-8000-' || lpad(to_hex(900000 + h), 12, '0'))::uuid"
+shape heavy_viewers     "SELECT bool_and(n = CASE WHEN h <= 10 THEN 5000 ELSE 810 END
+                                  AND d = CASE WHEN h <= 10 THEN 4500 ELSE 700 END)
+                          FROM (SELECT h, count(*) AS n, count(*) FILTER (WHERE e.handle LIKE 'dormant%') AS d
+                                FROM generate_series(1, 20) h JOIN follows f ON f.follower_user_id = $H_UUID
+                                JOIN entities e ON e.id = f.entity_id GROUP BY h) x HAVING count(*) = 20"
+shape dormant_inactive  "SELECT count(*) = 4500 AND bool_and(NOT EXISTS (SELECT FROM posts p WHERE p.author_entity_id = e.id)
+                          AND NOT EXISTS (SELECT FROM listings l WHERE l.seller_entity_id = e.id)
+                          AND NOT EXISTS (SELECT FROM events v WHERE v.host_entity_id = e.id))
+                          FROM entities e WHERE e.handle LIKE 'dormant%'"
+shape heavy_active_post "SELECT bool_and(EXISTS (SELECT FROM posts p WHERE p.author_entity_id = f.entity_id))
+                          FROM follows f JOIN entities e ON e.id = f.entity_id
+                          WHERE f.follower_user_id = ('00000000-0000-4000-8000-' || lpad(to_hex(900001), 12, '0'))::uuid
+                            AND e.handle NOT LIKE 'dormant%'"
 shape follows_skewed    "SELECT max(c) > 10 * percentile_cont(0.5) WITHIN GROUP (ORDER BY c)
-                          FROM (SELECT count(*) AS c FROM follows GROUP BY entity_id) x"
+                          FROM (SELECT count(*) AS c FROM follows WHERE follower_user_id IN
+                                (SELECT owner_user_id FROM entities WHERE kind = 'person') GROUP BY entity_id) x"
 shape no_self_follow    "SELECT NOT EXISTS (SELECT FROM follows f JOIN entities e ON e.id = f.entity_id
                           WHERE e.owner_user_id = f.follower_user_id AND e.kind = 'person')"
 shape foreign_keys_hold "SELECT NOT EXISTS (SELECT FROM follows f WHERE NOT EXISTS (SELECT FROM entities e WHERE e.id = f.entity_id))
