@@ -89,6 +89,7 @@ static bool callbacks_registered = false;
 static instr_time oldest;		/* when the batch last became non-empty */
 static instr_time last_write;	/* of (a)/(b)/(c); zero: never */
 static bool written_once = false;
+static bool writing = false;	/* a write is running (no nested write) */
 
 /* Counters for ff_status(). */
 static uint64 st_writes = 0;
@@ -124,7 +125,7 @@ batch_init(void)
 	}
 }
 
-/* Entry of (rpc, minute), created empty if there is room; NULL when full (or out of memory). */
+/* Entry of (rpc, minute), created empty if there is room; NULL when the batch is full. */
 static BatchEntry *
 batch_entry(const char *rpc, int64 minute)
 {
@@ -144,9 +145,7 @@ batch_entry(const char *rpc, int64 minute)
 	{
 		if (hash_get_num_entries(batch) >= FF_BATCH_MAX_ENTRIES)
 			return NULL;
-		e = hash_search(batch, &key, HASH_ENTER_NULL, &found);
-		if (e == NULL)
-			return NULL;
+		e = hash_search(batch, &key, HASH_ENTER, &found);
 		memset((char *) e + sizeof(BatchKey), 0, sizeof(BatchEntry) - sizeof(BatchKey));
 	}
 	last_entry = e;
@@ -348,12 +347,23 @@ batch_write(void)
 {
 	MetricsRow *rows;
 	int			n;
-	int			skipped;
+	volatile int skipped = 0;
 
+	if (writing)
+		return 0;
 	rows = batch_rows(&n);
 	if (n == 0)
 		return 0;
-	skipped = ff_metrics_insert_rows(rows, n, true);
+	writing = true;
+	PG_TRY();
+	{
+		skipped = ff_metrics_insert_rows(rows, n, true);
+	}
+	PG_FINALLY();
+	{
+		writing = false;
+	}
+	PG_END_TRY();
 	in_flight_add(rows, n);
 	batch_clear();
 	st_writes++;

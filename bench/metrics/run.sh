@@ -6,6 +6,8 @@
 #   ours_tbl  _log_rpc() in table mode                   (for reference)
 #   tracked   a tracked RPC with feed_fusion.track_rpcs on vs off (feed_fusion_home when it
 #             exists and has data, else the tracked test RPC _ff_metrics_selftest())
+#   tracked_tbl_on/off, select1_tbl  table mode: _ff_metrics_selftest() with tracking on
+#             (batched per backend, issue 10 item 8) / off, and SELECT 1, on the table-mode server
 # and the rpc_metrics_hourly view over 30 days x 20 RPCs of per-minute rows (target <= 50 ms).
 # Env: FF_BENCH_HOST_SHM / FF_BENCH_HOST_TBL (socket dirs; port 5432, user postgres, db
 # ff_bench with the extension) — when unset, this script starts its own clusters.
@@ -62,6 +64,7 @@ if [ "$(sql "$FF_BENCH_HOST_SHM" -c "SELECT to_regprocedure('feed_fusion_home(te
   fi
 fi
 echo "$TRACKED" > "$W/tracked.sql"; chmod 644 "$W/tracked.sql"
+echo "SELECT _ff_metrics_selftest();" > "$W/tracked_tbl.sql"; chmod 644 "$W/tracked_tbl.sql"
 
 declare -A R
 echo "== pgbench -M prepared -c 2 -j 2 -T $DUR, $ROUNDS interleaved rounds"
@@ -72,9 +75,12 @@ for i in $(seq 1 "$ROUNDS"); do
   R[ours_tbl]+="$(tps "$FF_BENCH_HOST_TBL" ours.sql) "
   R[tracked_on]+="$(tps "$FF_BENCH_HOST_SHM" tracked.sql "-c feed_fusion.track_rpcs=on") "
   R[tracked_off]+="$(tps "$FF_BENCH_HOST_SHM" tracked.sql "-c feed_fusion.track_rpcs=off") "
+  R[select1_tbl]+="$(tps "$FF_BENCH_HOST_TBL" select1.sql) "
+  R[tracked_tbl_on]+="$(tps "$FF_BENCH_HOST_TBL" tracked_tbl.sql "-c feed_fusion.track_rpcs=on") "
+  R[tracked_tbl_off]+="$(tps "$FF_BENCH_HOST_TBL" tracked_tbl.sql "-c feed_fusion.track_rpcs=off") "
 done
 declare -A M
-for k in select1 baseline ours ours_tbl tracked_on tracked_off; do
+for k in select1 baseline ours ours_tbl tracked_on tracked_off select1_tbl tracked_tbl_on tracked_tbl_off; do
   M[$k]="$(echo ${R[$k]} | tr ' ' '\n' | median)"
   printf '%-12s median tps %10s   (runs: %s)\n' "$k" "${M[$k]}" "${R[$k]}"
 done
@@ -82,6 +88,7 @@ echo "ours / select1          = $(ratio "${M[ours]}" "${M[select1]}")   (target 
 echo "ours / baseline         = $(ratio "${M[ours]}" "${M[baseline]}")   (target >= 10)"
 echo "ours_tbl / baseline     = $(ratio "${M[ours_tbl]}" "${M[baseline]}")   (table mode, reference)"
 echo "tracking on / off       = $(ratio "${M[tracked_on]}" "${M[tracked_off]}")   ($TRACKED_NAME; target >= 0.97)"
+echo "table mode: tracked on / SELECT 1 = $(ratio "${M[tracked_tbl_on]}" "${M[select1_tbl]}"), on / off = $(ratio "${M[tracked_tbl_on]}" "${M[tracked_tbl_off]}")   (_ff_metrics_selftest(), batched per backend)"
 
 # Per-call cost inside one statement (no client round trip, robust on a busy machine).
 echo "== per-call cost, $((${MICRO_N:=1000000} / 1000))k calls in one statement (best of 5)"
