@@ -6,7 +6,8 @@
 # bench/run.sh provides it, else a private preloaded cluster of our own.
 # Table mode (no preload: tracking batches per backend, issue 10 item 8): the same
 # select1 / flag_enabled / flags_for on $FF_BENCH_HOST_TBL when bench/run.sh provides
-# it, else on a private cluster without preload; FF_BENCH_FLAGS_TBL=0 skips them.
+# it, else on a private cluster without preload; FF_BENCH_FLAGS_TBL=0 skips them,
+# FF_BENCH_FLAGS_ONLY=tbl runs only them (and the table-mode per-call figures).
 # FF_BENCH_SMOKE=1: a few seconds in total.
 source "$(dirname "$0")/../../scripts/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -73,6 +74,7 @@ write flags_for_sql "SELECT flags_bench.flags_for_sql($UUID::uuid);"
 VARIANTS=(select1 claims_only flag_enabled flag_fixed flag_sql flags_for flags_for_sql)
 # table-mode variants: same scripts, "_tbl" runs them on the table-mode host
 TBL_VARIANTS=(); [ -n "$HOST_TBL" ] && TBL_VARIANTS=(select1_tbl flag_enabled_tbl flags_for_tbl)
+ONLY_TBL=0; [ "${FF_BENCH_FLAGS_ONLY:-}" = tbl ] && [ -n "$HOST_TBL" ] && { ONLY_TBL=1; VARIANTS=(); }
 
 # Sanity: ours and the baseline agree on 1,000 users.
 "${PSQL[@]}" -At -c "SELECT count(*) FROM generate_series(1, 1000) u
@@ -97,6 +99,7 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR%
 declare -A MED
 for v in "${VARIANTS[@]}" "${TBL_VARIANTS[@]}"; do MED[$v]=$(echo "${TPS[$v]}" | median); done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+if [ "$ONLY_TBL" = 0 ]; then
 echo
 echo "flags benchmark: pgbench -M prepared -c 2 -j 2 -T $SECS, $ROUNDS rounds, median tps"
 printf '%-14s %10s %10s %12s\n' variant tps "vs SELECT1" "vs baseline"
@@ -110,6 +113,7 @@ printf '%-14s %10.0f %10s %12s\n' flag_sql "${MED[flag_sql]}" "$(ratio "${MED[fl
 printf '%-14s %10.0f %10s %12s\n' flags_for "${MED[flags_for]}" "$(ratio "${MED[flags_for]}" "${MED[select1]}")" \
   "$(ratio "${MED[flags_for]}" "${MED[flags_for_sql]}")"
 printf '%-14s %10.0f %10s %12s\n' flags_for_sql "${MED[flags_for_sql]}" "$(ratio "${MED[flags_for_sql]}" "${MED[select1]}")" 1.00
+fi
 if [ -n "$HOST_TBL" ]; then
   echo
   echo "table mode (no preload): median tps, ratio to SELECT 1 on the same table-mode server"
@@ -117,7 +121,19 @@ if [ -n "$HOST_TBL" ]; then
     printf '%-17s %10.0f %10s\n' "$v" "${MED[$v]}" "$(ratio "${MED[$v]}" "${MED[select1_tbl]}")"
   done
   echo "table-mode batch after the run: $("${PSQL_TBL[@]}" -At -c "SELECT coalesce(sum(calls), 0) || ' calls in rpc_metrics for flag_enabled/flags_for' FROM $SCHEMA.rpc_metrics WHERE rpc IN ('flag_enabled', 'flags_for')")"
+  # Server time per call in table mode, tracking on vs off: what tracking adds per call.
+  N=200000; [ "${FF_BENCH_SMOKE:-0}" = 1 ] && N=20000
+  echo "table mode, server time per call (µs, $N calls in one backend, median of 3), track_rpcs on / off:"
+  for e in "$SCHEMA.flag_enabled('bench_r30')" "$SCHEMA.flags_for(lpad(i::text, 32, '0')::uuid)"; do
+    for t in on off; do
+      m=$("${PSQL_TBL[@]}" -At -c "SET request.jwt.claim.sub = '00000000-0000-4000-8000-000000012345'" \
+            -c "SET feed_fusion.track_rpcs = $t" \
+            -c "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY flags_bench.us_per_call(\$q\$$e\$q\$, $N)) FROM generate_series(1, 3)")
+      printf '  %-48s %-3s %8s\n' "$e" "$t" "$m"
+    done
+  done
 fi
+[ "$ONLY_TBL" = 1 ] && exit 0
 
 # Server CPU per call in one backend (less sensitive to machine load than tps).
 N=200000; [ "${FF_BENCH_SMOKE:-0}" = 1 ] && N=20000

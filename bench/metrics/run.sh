@@ -94,7 +94,7 @@ echo "table mode: tracked on / SELECT 1 = $(ratio "${M[tracked_tbl_on]}" "${M[se
 echo "== per-call cost, $((${MICRO_N:=1000000} / 1000))k calls in one statement (best of 5)"
 stime() {  # stime SQL [GUC-setting]: best ms of 5 runs in one session (min: least disturbed)
   { echo '\timing on'; echo "${2:-SELECT 1};"; for i in 1 2 3 4 5; do echo "$1"; done; } \
-    | ff_as_pg "$PSQL" -X -q -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB -o /dev/null 2>&1 \
+    | ff_as_pg "$PSQL" -X -q -h "${STIME_HOST:-$FF_BENCH_HOST_SHM}" -U postgres -d $DB -o /dev/null 2>&1 \
     | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 5 | sort -g | head -1
 }
 t_empty="$(stime "SELECT count(x) FROM generate_series(1, $MICRO_N) x;")"
@@ -104,6 +104,11 @@ t_off="$(stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MI
 awk -v e="$t_empty" -v l="$t_log" -v on="$t_on" -v off="$t_off" -v n="$MICRO_N" 'BEGIN {
   printf "_log_rpc (shared memory), per call incl. function call: %.0f ns\n", (l - e) * 1e6 / n;
   printf "ff_tracked_call overhead (track_rpcs on - off), per call:  %.0f ns\n", (on - off) * 1e6 / n }'
+# the same in table mode: the call joins this backend's batch (no write per call)
+t_on="$(STIME_HOST="$FF_BENCH_HOST_TBL" stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = on")"
+t_off="$(STIME_HOST="$FF_BENCH_HOST_TBL" stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = off")"
+awk -v on="$t_on" -v off="$t_off" -v n="$MICRO_N" 'BEGIN {
+  printf "table mode: ff_tracked_call overhead (on - off), per call: %.0f ns\n", (on - off) * 1e6 / n }'
 
 # View over 30 days x 20 RPCs of per-minute rows (shared-memory cluster).
 echo "== rpc_metrics_hourly over $DAYS days x 20 RPCs of per-minute rows"
