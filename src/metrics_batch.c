@@ -163,6 +163,7 @@ entry_add(BatchEntry *e, uint64 calls, uint64 errors, double total_ms, double ma
 		e->max_ms = max_ms;
 }
 
+/* The hot path: one call into its (rpc, minute) aggregate, no write, no raise. */
 void
 metrics_batch_record(const char *rpc, int64 minute, double ms, bool ok, instr_time now)
 {
@@ -397,6 +398,7 @@ can_write_here(void)
 		!XactReadOnly && !IsInParallelMode() && !RecoveryInProgress();
 }
 
+/* After a tracked success: write by rule (a) or (b) when due and possible, errors swallowed. */
 void
 metrics_batch_maybe_write(instr_time now)
 {
@@ -421,6 +423,7 @@ metrics_batch_maybe_write(instr_time now)
 	}
 }
 
+/* Rule (c): the caller (metrics_flush) has checked that this transaction can write. */
 int64
 metrics_batch_flush(void)
 {
@@ -446,6 +449,7 @@ batch_exit_cb(int code, Datum arg)
 	CommitTransactionCommand();
 }
 
+/* This backend's unwritten calls, so its own rpc_metrics_hourly shows them at once. */
 void
 metrics_batch_pending(MetricsRowFn fn, void *arg)
 {
@@ -457,6 +461,7 @@ metrics_batch_pending(MetricsRowFn fn, void *arg)
 		fn(&rows[i], arg);
 }
 
+/* ff_status() 'metrics' detail in table mode: this backend's batch and its writes. */
 void
 metrics_batch_status(FfStatus *st)
 {
@@ -488,6 +493,7 @@ metrics_batch_status(FfStatus *st)
 	ff_status_time(st, "last_write", st_last_write);
 }
 
+/* _PG_init: the interval of rule (b), superuser-settable (it sets how often reads write). */
 void
 metrics_batch_register(void)
 {
