@@ -9,10 +9,12 @@
  *     maintenance worker (bgworker.c) or rpc_metrics_flush() moves closed minutes
  *     into rpc_metrics through this file's table writer; _ff_metrics_pending()
  *     shows what is not flushed yet so the view merges both.
- *   * Table mode: each call inserts one aggregate row (one-sample sketch) into
- *     rpc_metrics; the view merges rows the same way.  ff_tracked_call cannot
- *     record failures there (no writes after an error) and skips recording where
- *     writes are impossible (read-only, standby, parallel mode).
+ *   * Table mode: ff_tracked_call adds each call (success or failure) to this
+ *     backend's batch (metrics_batch.c), written in batches by transactions that
+ *     write anyway, at most every feed_fusion.track_flush_interval seconds,
+ *     by rpc_metrics_flush() and at a clean exit; _ff_metrics_pending() shows
+ *     the batch, so the view merges it.  _log_rpc / _ff_log_rpc_at, explicit
+ *     logging calls, insert one aggregate row (one-sample sketch) per call.
  * Why:  percentiles stay cheap at any call volume, and the shared-memory hot path
  *       costs well under a microsecond; the SQL layer is the same in both modes.
  *       The rules are in docs/metrics.md.
@@ -41,6 +43,7 @@
 #include "feed_fusion.h"
 #include "context.h"
 #include "metrics.h"
+#include "metrics_batch.h"
 #include "metrics_shm.h"
 #include "sketch.h"
 #include "status.h"
@@ -301,7 +304,21 @@ insert_rows(const MetricsRow *rows, int nrows, bool isolate)
 	return b.skipped;
 }
 
-/* Table mode: one call becomes one aggregate row (errors propagate to the caller). */
+/* metrics_batch.c writes its batch with insert_rows. */
+int
+ff_metrics_insert_rows(const MetricsRow *rows, int nrows, bool isolate)
+{
+	return insert_rows(rows, nrows, isolate);
+}
+
+/* metrics_batch.c swallows errors of its writes with run_in_subxact. */
+ErrorData *
+ff_metrics_run_in_subxact(void (*fn) (void *), void *arg)
+{
+	return run_in_subxact(fn, arg);
+}
+
+/* Table mode, _log_rpc: one call becomes one aggregate row (errors propagate to the caller). */
 static void
 table_record(const char *rpc, int64 minute, double ms, bool ok)
 {
@@ -315,40 +332,6 @@ table_record(const char *rpc, int64 minute, double ms, bool ok)
 	row.max_ms = ms;
 	row.sketch = ff_sketch_single(ms);
 	(void) insert_rows(&row, 1, false);
-}
-
-/* One successful call of `rpc`, for run_in_subxact. */
-typedef struct QuietCall
-{
-	const char *rpc;
-	double		ms;
-} QuietCall;
-
-/* table_record for run_in_subxact. */
-static void
-table_record_cb(void *arg)
-{
-	QuietCall  *c = (QuietCall *) arg;
-
-	table_record(c->rpc, ff_metrics_minute(GetCurrentTimestamp()), c->ms, true);
-}
-
-/*
- * Table mode for ff_tracked_call: record a success in a subtransaction and
- * swallow any failure, so tracking never makes an RPC fail.  Skipped where no
- * write is possible.  A query cancel still propagates.
- */
-static void
-table_record_quiet(const char *rpc, double ms)
-{
-	QuietCall	c = {rpc, ms};
-	ErrorData  *edata;
-
-	if (XactReadOnly || RecoveryInProgress() || IsInParallelMode() || !IsTransactionState())
-		return;
-	edata = run_in_subxact(table_record_cb, &c);
-	if (edata)
-		FreeErrorData(edata);
 }
 
 /* ----------------------------------------------------------------------
@@ -473,26 +456,25 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 		return impl(fcinfo);
 
 	INSTR_TIME_SET_CURRENT(start);
-	if (shm)
+	PG_TRY();
 	{
-		PG_TRY();
-		{
-			result = impl(fcinfo);
-		}
-		PG_CATCH();
-		{
-			/* shared memory only: no table write is possible after an error */
-			INSTR_TIME_SET_CURRENT(end);
-			INSTR_TIME_SUBTRACT(end, start);
-			metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(GetCurrentTimestamp()),
-							   Min(Max(INSTR_TIME_GET_MILLISEC(end), 0.0), FF_METRICS_MAX_MS),
-							   false, FF_MX_TRACKED);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-	else
 		result = impl(fcinfo);
+	}
+	PG_CATCH();
+	{
+		/* recorded in memory only (shared or this backend's batch): no write after an error */
+		INSTR_TIME_SET_CURRENT(stop);
+		end = stop;
+		INSTR_TIME_SUBTRACT(end, start);
+		ms = Min(Max(INSTR_TIME_GET_MILLISEC(end), 0.0), FF_METRICS_MAX_MS);
+		if (shm)
+			metrics_shm_record(MyDatabaseId, rpc, ff_metrics_minute(GetCurrentTimestamp()),
+							   ms, false, FF_MX_TRACKED);
+		else
+			metrics_batch_record(rpc, ff_metrics_minute(GetCurrentTimestamp()), ms, false, stop);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	INSTR_TIME_SET_CURRENT(stop);
 	end = stop;
 	INSTR_TIME_SUBTRACT(end, start);
@@ -505,7 +487,10 @@ ff_tracked_call(const char *rpc, PGFunction impl, FunctionCallInfo fcinfo)
 	if (shm)
 		metrics_shm_record(MyDatabaseId, rpc, minute_at(stop), ms, true, FF_MX_TRACKED);
 	else
-		table_record_quiet(rpc, ms);
+	{
+		metrics_batch_record(rpc, minute_at(stop), ms, true, stop);
+		metrics_batch_maybe_write(stop);
+	}
 	return result;
 }
 
@@ -536,7 +521,10 @@ ff_metrics_selftest(PG_FUNCTION_ARGS)
  * Flush
  * ---------------------------------------------------------------------- */
 
-/* Move this database's closed (or all) minutes into rpc_metrics in this transaction. */
+/*
+ * Move this database's closed (or all) minutes into rpc_metrics in this
+ * transaction; in table mode, this backend's whole batch.
+ */
 static int64
 metrics_flush(bool include_open)
 {
@@ -555,6 +543,8 @@ metrics_flush(bool include_open)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
 				 errmsg("cannot flush RPC metrics in parallel mode")));
+	if (!metrics_shm_available())
+		return metrics_batch_flush();
 	rows = metrics_shm_take(include_open, &n);
 	if (n > 0)
 	{
@@ -584,8 +574,6 @@ Datum
 ff_rpc_metrics_flush(PG_FUNCTION_ARGS)
 {
 	ff_require_service_role("rpc_metrics_flush");
-	if (!metrics_shm_available())
-		PG_RETURN_INT64(0);		/* table mode: every call is already a row */
 	PG_RETURN_INT64(metrics_flush(false));
 }
 
@@ -594,8 +582,6 @@ Datum
 ff_metrics_flush_all(PG_FUNCTION_ARGS)
 {
 	ff_require_service_role("_ff_metrics_flush_all");
-	if (!metrics_shm_available())
-		PG_RETURN_INT64(0);
 	PG_RETURN_INT64(metrics_flush(true));
 }
 
@@ -603,7 +589,7 @@ ff_metrics_flush_all(PG_FUNCTION_ARGS)
  * Reading: pending rows, status, hour
  * ---------------------------------------------------------------------- */
 
-/* metrics_shm_pending() callback: one row of _ff_metrics_pending(). */
+/* metrics_shm_pending() / metrics_batch_pending() callback: one row of _ff_metrics_pending(). */
 static void
 pending_put(const MetricsRow *row, void *arg)
 {
@@ -623,7 +609,7 @@ pending_put(const MetricsRow *row, void *arg)
 
 /*
  * _ff_metrics_pending(): this database's not-yet-flushed aggregates, one row per
- * (rpc, minute) slot, in rpc_metrics' shape.  Empty in table mode.
+ * (rpc, minute) slot, in rpc_metrics' shape.  Table mode: this backend's batch.
  */
 Datum
 ff_metrics_pending(PG_FUNCTION_ARGS)
@@ -632,6 +618,8 @@ ff_metrics_pending(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (metrics_shm_available())
 		metrics_shm_pending(pending_put, fcinfo->resultinfo);
+	else
+		metrics_batch_pending(pending_put, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -669,7 +657,10 @@ ff_metrics_status(PG_FUNCTION_ARGS)
 		metrics_shm_status(&st);
 	}
 	else
-		ff_status_bool(&st, "errors_recorded", false);
+	{
+		ff_status_bool(&st, "errors_recorded", true);
+		metrics_batch_status(&st);
+	}
 	PG_RETURN_JSONB_P(ff_status_end(&st));
 }
 
@@ -702,5 +693,6 @@ ff_metrics_init(void)
 	DefineCustomBoolVariable("feed_fusion.track_rpcs",
 							 "Record latency and errors of feed_fusion's own RPCs.",
 							 NULL, &ff_track_rpcs, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	metrics_batch_register();
 	metrics_shm_register();
 }

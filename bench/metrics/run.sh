@@ -6,6 +6,8 @@
 #   ours_tbl  _log_rpc() in table mode                   (for reference)
 #   tracked   a tracked RPC with feed_fusion.track_rpcs on vs off (feed_fusion_home when it
 #             exists and has data, else the tracked test RPC _ff_metrics_selftest())
+#   tracked_tbl_on/off, select1_tbl  table mode: _ff_metrics_selftest() with tracking on
+#             (batched per backend, issue 10 item 8) / off, and SELECT 1, on the table-mode server
 # and the rpc_metrics_hourly view over 30 days x 20 RPCs of per-minute rows (target <= 50 ms).
 # Env: FF_BENCH_HOST_SHM / FF_BENCH_HOST_TBL (socket dirs; port 5432, user postgres, db
 # ff_bench with the extension) — when unset, this script starts its own clusters.
@@ -62,6 +64,7 @@ if [ "$(sql "$FF_BENCH_HOST_SHM" -c "SELECT to_regprocedure('feed_fusion_home(te
   fi
 fi
 echo "$TRACKED" > "$W/tracked.sql"; chmod 644 "$W/tracked.sql"
+echo "SELECT _ff_metrics_selftest();" > "$W/tracked_tbl.sql"; chmod 644 "$W/tracked_tbl.sql"
 
 declare -A R
 echo "== pgbench -M prepared -c 2 -j 2 -T $DUR, $ROUNDS interleaved rounds"
@@ -72,9 +75,12 @@ for i in $(seq 1 "$ROUNDS"); do
   R[ours_tbl]+="$(tps "$FF_BENCH_HOST_TBL" ours.sql) "
   R[tracked_on]+="$(tps "$FF_BENCH_HOST_SHM" tracked.sql "-c feed_fusion.track_rpcs=on") "
   R[tracked_off]+="$(tps "$FF_BENCH_HOST_SHM" tracked.sql "-c feed_fusion.track_rpcs=off") "
+  R[select1_tbl]+="$(tps "$FF_BENCH_HOST_TBL" select1.sql) "
+  R[tracked_tbl_on]+="$(tps "$FF_BENCH_HOST_TBL" tracked_tbl.sql "-c feed_fusion.track_rpcs=on") "
+  R[tracked_tbl_off]+="$(tps "$FF_BENCH_HOST_TBL" tracked_tbl.sql "-c feed_fusion.track_rpcs=off") "
 done
 declare -A M
-for k in select1 baseline ours ours_tbl tracked_on tracked_off; do
+for k in select1 baseline ours ours_tbl tracked_on tracked_off select1_tbl tracked_tbl_on tracked_tbl_off; do
   M[$k]="$(echo ${R[$k]} | tr ' ' '\n' | median)"
   printf '%-12s median tps %10s   (runs: %s)\n' "$k" "${M[$k]}" "${R[$k]}"
 done
@@ -82,12 +88,13 @@ echo "ours / select1          = $(ratio "${M[ours]}" "${M[select1]}")   (target 
 echo "ours / baseline         = $(ratio "${M[ours]}" "${M[baseline]}")   (target >= 10)"
 echo "ours_tbl / baseline     = $(ratio "${M[ours_tbl]}" "${M[baseline]}")   (table mode, reference)"
 echo "tracking on / off       = $(ratio "${M[tracked_on]}" "${M[tracked_off]}")   ($TRACKED_NAME; target >= 0.97)"
+echo "table mode: tracked on / SELECT 1 = $(ratio "${M[tracked_tbl_on]}" "${M[select1_tbl]}"), on / off = $(ratio "${M[tracked_tbl_on]}" "${M[tracked_tbl_off]}")   (_ff_metrics_selftest(), batched per backend)"
 
 # Per-call cost inside one statement (no client round trip, robust on a busy machine).
 echo "== per-call cost, $((${MICRO_N:=1000000} / 1000))k calls in one statement (best of 5)"
 stime() {  # stime SQL [GUC-setting]: best ms of 5 runs in one session (min: least disturbed)
   { echo '\timing on'; echo "${2:-SELECT 1};"; for i in 1 2 3 4 5; do echo "$1"; done; } \
-    | ff_as_pg "$PSQL" -X -q -h "$FF_BENCH_HOST_SHM" -U postgres -d $DB -o /dev/null 2>&1 \
+    | ff_as_pg "$PSQL" -X -q -h "${STIME_HOST:-$FF_BENCH_HOST_SHM}" -U postgres -d $DB -o /dev/null 2>&1 \
     | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 5 | sort -g | head -1
 }
 t_empty="$(stime "SELECT count(x) FROM generate_series(1, $MICRO_N) x;")"
@@ -97,6 +104,11 @@ t_off="$(stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MI
 awk -v e="$t_empty" -v l="$t_log" -v on="$t_on" -v off="$t_off" -v n="$MICRO_N" 'BEGIN {
   printf "_log_rpc (shared memory), per call incl. function call: %.0f ns\n", (l - e) * 1e6 / n;
   printf "ff_tracked_call overhead (track_rpcs on - off), per call:  %.0f ns\n", (on - off) * 1e6 / n }'
+# the same in table mode: the call joins this backend's batch (no write per call)
+t_on="$(STIME_HOST="$FF_BENCH_HOST_TBL" stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = on")"
+t_off="$(STIME_HOST="$FF_BENCH_HOST_TBL" stime "SELECT count(_ff_metrics_selftest()) FROM generate_series(1, $MICRO_N) x;" "SET feed_fusion.track_rpcs = off")"
+awk -v on="$t_on" -v off="$t_off" -v n="$MICRO_N" 'BEGIN {
+  printf "table mode: ff_tracked_call overhead (on - off), per call: %.0f ns\n", (on - off) * 1e6 / n }'
 
 # View over 30 days x 20 RPCs of per-minute rows (shared-memory cluster).
 echo "== rpc_metrics_hourly over $DAYS days x 20 RPCs of per-minute rows"

@@ -6,7 +6,8 @@
 CREATE FUNCTION _ff_metrics_hour(p_ts timestamptz) RETURNS timestamptz
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ff_metrics_hour';
 
--- One row per (rpc, minute) flushed from shared memory, or per call in table mode;
+-- One row per (rpc, minute) flushed from shared memory or written from a table-mode
+-- backend's batch of tracked calls, or per _log_rpc call in table mode;
 -- several rows for the same (rpc, bucket_start) are normal and simply add up.
 CREATE TABLE rpc_metrics (
   rpc           text NOT NULL CHECK (length(rpc) BETWEEN 1 AND 63),
@@ -189,7 +190,7 @@ COMMENT ON FUNCTION _ff_log_rpc_at(text, float8, boolean, timestamptz) IS
 CREATE FUNCTION rpc_metrics_flush() RETURNS bigint
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'ff_rpc_metrics_flush';
 COMMENT ON FUNCTION rpc_metrics_flush() IS
-  'Move closed minutes of RPC metrics from shared memory into rpc_metrics; returns rows written';
+  'Move closed minutes of RPC metrics from shared memory (table mode: this backend''s batch) into rpc_metrics; returns rows written';
 CREATE FUNCTION _ff_metrics_flush_all() RETURNS bigint
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'ff_metrics_flush_all';
 COMMENT ON FUNCTION _ff_metrics_flush_all() IS
@@ -199,7 +200,7 @@ CREATE FUNCTION _ff_metrics_pending()
                  total_ms float8, max_ms float8, sketch bytea)
   LANGUAGE c VOLATILE ROWS 100 AS 'MODULE_PATHNAME', 'ff_metrics_pending';
 COMMENT ON FUNCTION _ff_metrics_pending() IS
-  'Not-yet-flushed RPC metrics of this database from shared memory (empty in table mode)';
+  'Not-yet-flushed RPC metrics of this database from shared memory (table mode: this backend''s unwritten batch)';
 CREATE FUNCTION _ff_metrics_status() RETURNS jsonb
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'ff_metrics_status';
 CREATE FUNCTION _ff_metrics_selftest(p_fail boolean DEFAULT false, p_sleep_ms float8 DEFAULT 0) RETURNS int

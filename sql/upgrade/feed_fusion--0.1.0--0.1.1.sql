@@ -435,3 +435,9 @@ FROM unnest(ARRAY['_ff_flags_cache_info()', '_ff_status_flags()',
 
 SELECT ff_apply_grants();
 
+-- Issue 10 item 8: table mode batches tracked calls per backend (src/metrics_batch.c);
+-- rpc_metrics_flush() and _ff_metrics_pending() serve that batch there.
+COMMENT ON FUNCTION rpc_metrics_flush() IS
+  'Move closed minutes of RPC metrics from shared memory (table mode: this backend''s batch) into rpc_metrics; returns rows written';
+COMMENT ON FUNCTION _ff_metrics_pending() IS
+  'Not-yet-flushed RPC metrics of this database from shared memory (table mode: this backend''s unwritten batch)';
