@@ -13,7 +13,8 @@
 # Env (from bench/run.sh): FF_BENCH_HOST_SHM, FF_BENCH_DB, FF_BENCH_DB_SMALL, FF_BENCH_USERS,
 # FF_BENCH_SMOKE (1: a few viewers, 1-second pgbench runs, only proves it runs).
 # Knobs: FF_FEED_VIEWERS (per round, default 60), FF_FEED_ROUNDS (4), FF_FEED_PGB_SECONDS (5),
-# FF_FEED_WARM (untimed warm-up viewers at the start of each timing session, 1),
+# FF_FEED_WARM (untimed warm-up viewers at the start of each timing session, 3),
+# FF_FEED_PREWARM (1: pg_prewarm the relations the feed reads first; 0: cold start),
 # FF_BENCH_ROUNDS (pgbench rounds, 5).  Alone: `FF_BENCH_ONLY=feed make bench`.
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +32,7 @@ else
   VIEWERS="${FF_FEED_VIEWERS:-60}"; ROUNDS="${FF_FEED_ROUNDS:-4}"
   PGB_SECS="${FF_FEED_PGB_SECONDS:-5}"; PGB_ROUNDS="$(ff_bench_rounds)"; SEED_PAGES=2
 fi
-WARM="${FF_FEED_WARM:-1}"   # untimed warm-up viewers per timing session (a new backend)
+WARM="${FF_FEED_WARM:-3}"   # untimed warm-up viewers per timing session (a new backend)
 LANES="for_you following shop"
 log() { printf '\n==> %s\n' "$*"; }
 q() { local db="$1"; shift; "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$FF_BENCH_PORT" -U postgres -d "$db" "$@"; }
@@ -39,7 +40,9 @@ q() { local db="$1"; shift; "$FF_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST"
 # The helpers live in schema ff_bench for the run only: dropped on exit, whatever happens.
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
-  for db in "$FULL" "$SMALL"; do q "$db" -c "DROP SCHEMA IF EXISTS ff_bench CASCADE" >/dev/null 2>&1; done
+  for db in "$FULL" "$SMALL"; do
+    q "$db" -c "DROP SCHEMA IF EXISTS ff_bench CASCADE" -c "DROP EXTENSION IF EXISTS pg_prewarm" >/dev/null 2>&1
+  done
   rm -rf "${TMP:-}"
 }
 trap cleanup EXIT
@@ -60,6 +63,35 @@ RAW="$TMP/raw"; : > "$RAW"
 timeit() {  # variant db impl who lane pages limit seed viewers
   q "$2" -At -F' ' -c "SELECT '$1', '$5', page, round(ms::numeric, 4) FROM ff_bench.time_pages('$3', '$5', '$4', $9, $6, $7, $8, $WARM)" >> "$RAW"
 }
+# Shared buffers: a server in production has the feed's working set cached; a benchmark
+# cluster starts empty, so every first touch is a read from the OS page cache.
+# FF_FEED_PREWARM=1 (default) loads what the ranker and the baselines read (the rank_key
+# indexes of posts, events and listings with their visibility maps, follows, entities,
+# hides, cart, activity bounds) with pg_prewarm first (dropped again at the end);
+# FF_FEED_PREWARM=0 measures the cold start.
+if [ "${FF_FEED_PREWARM:-1}" = 1 ]; then
+  log "pg_prewarm: the relations the feed reads"
+  for db in "$FULL" "$SMALL"; do
+    q "$db" -At -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" -c "
+      WITH ns AS (SELECT e.extnamespace AS oid FROM pg_extension e WHERE e.extname = 'feed_fusion'),
+      rels AS (
+        SELECT i.indexrelid AS oid, 'main' AS fork FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+        WHERE t.relnamespace = (SELECT oid FROM ns) AND t.relkind = 'r'
+          AND ((t.relname ~ '^(posts|events|listings)' AND pg_get_indexdef(i.indexrelid) ~ 'rank_key')
+               OR t.relname IN ('follows', 'feed_hides', 'shopping_cart_items', 'entities', '_ff_entity_activity'))
+        UNION ALL
+        SELECT c.oid, 'visibilitymap' FROM pg_class c
+        WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind = 'r'
+          AND c.relname ~ '^(posts|events|listings|follows|feed_hides|shopping_cart_items)'
+          AND pg_relation_size(c.oid, 'vm') > 0
+        UNION ALL
+        SELECT c.oid, 'main' FROM pg_class c
+        WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind = 'r'
+          AND c.relname IN ('_ff_entity_activity', 'entities', 'feed_lanes', '_ff_feed_secret', 'feature_flags'))
+      SELECT format('%s: %s buffers prewarmed', current_database(), sum(pg_prewarm(oid, 'buffer', fork)))
+      FROM rels" || exit 1
+  done
+fi
 log "warm-up (one walk per variant and lane)"
 for lane in $LANES; do
   for v in "$FULL ours normal" "$FULL ours heavy" "$FULL keyset normal" "$SMALL ours normal"; do
