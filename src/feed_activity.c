@@ -246,6 +246,8 @@ ff_entity_activity_touch(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	HeapTuple	tup;
 	ActWrite	w;
+	EnsuredKey	k;
+	Ensured    *e;
 	bool		isnull;
 	Datum		d;
 
@@ -269,21 +271,15 @@ ff_entity_activity_touch(PG_FUNCTION_ARGS)
 	if (isnull)
 		return PointerGetDatum(NULL);
 	memcpy(&w.entity, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	memset(&k, 0, sizeof(k));
+	k.entity = w.entity;
+	k.kind = w.kind;
 	if (w.kind != ACT_ENTITY)
 	{
 		d = column(td, tup, "rank_key", &isnull);
 		if (isnull)
 			return PointerGetDatum(NULL);
 		w.key = DatumGetFloat8(d);
-	}
-	if (w.kind != ACT_ENTITY)
-	{
-		EnsuredKey	k;
-		Ensured    *e;
-
-		memset(&k, 0, sizeof(k));
-		k.entity = w.entity;
-		k.kind = w.kind;
 		e = hash_search(ensured_set(), &k, HASH_FIND, NULL);
 		if (e != NULL && e->bound >= w.key)
 			return PointerGetDatum(NULL);	/* made sure of earlier in this subtransaction */
@@ -292,12 +288,6 @@ ff_entity_activity_touch(PG_FUNCTION_ARGS)
 	ff_run_as_owner(activity_write, &w);
 	if (w.kind != ACT_ENTITY)
 	{
-		EnsuredKey	k;
-		Ensured    *e;
-
-		memset(&k, 0, sizeof(k));
-		k.entity = w.entity;
-		k.kind = w.kind;
 		e = hash_search(ensured_set(), &k, HASH_ENTER, NULL);
 		e->bound = w.result;
 	}
@@ -504,13 +494,13 @@ cache_fill(Datum *ids, int n)
 	return ent;
 }
 
-/* Order candidate indexes by bound, best first. */
-static const double *sort_keys;
+/* Order candidate indexes by their bound (arg: the bounds), best first. */
 static int
-cand_cmp(const void *a, const void *b)
+cand_cmp(const void *a, const void *b, void *arg)
 {
-	double		ka = sort_keys[*(const int *) a];
-	double		kb = sort_keys[*(const int *) b];
+	const double *keys = (const double *) arg;
+	double		ka = keys[*(const int *) a];
+	double		kb = keys[*(const int *) b];
 
 	return (ka > kb) ? -1 : (ka < kb) ? 1 : 0;
 }
@@ -569,9 +559,5 @@ ff_feed_load_candidates(FeedQuery *q, const char *schema)
 		q->ncand++;
 	}
 	for (int w = 0; w < 2; w++)
-	{
-		sort_keys = q->cand_key[w];
-		qsort(q->cand_order[w], q->ncand_order[w], sizeof(int), cand_cmp);
-	}
-	sort_keys = NULL;
+		qsort_arg(q->cand_order[w], q->ncand_order[w], sizeof(int), cand_cmp, q->cand_key[w]);
 }
